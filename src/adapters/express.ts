@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Session, SessionData } from '../session.ts'
+import type { SessionManager } from '../session-manager.ts'
+import { addVaryCookie, hookResponse } from './response-hook.ts'
+
+/** Express's `next`, typed structurally so this file imports nothing from express. */
+export type NextFunction = (err?: unknown) => void
+
+/** An Express middleware over node's request and response. */
+export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void
+
+/**
+ * Express middleware (SCS LoadAndSave): loads the session into `req.session` and
+ * `manager.from(req)` and commits it before the first byte of the response. Store and codec
+ * errors go to `next(err)`, Express's error handling, and the failed response sends no Set-Cookie.
+ *
+ * @example
+ * app.use(loadAndSave(sessions))
+ * app.get('/put', (req, res) => { sessions.from(req).put('message', 'Hello'); res.end() })
+ */
+export function loadAndSave<Data extends SessionData>(manager: SessionManager<Data>): SessionMiddleware {
+  const core = manager as unknown as SessionManager<SessionData>
+  return function sessionMiddleware(req, res, next) {
+    if (core.peek(req) !== undefined) {
+      next()
+      return
+    }
+    const fail = (err: unknown): void => {
+      addVaryCookie(res)
+      next(err)
+    }
+    const start = (session: Session<SessionData>): void => {
+      core.attach(req, session)
+      req.session ??= session
+      hookResponse(res, core, session, req, (err) => {
+        // Whatever the handler set belongs to the response that failed.
+        for (const name of res.getHeaderNames()) if (name !== 'vary') res.removeHeader(name)
+        next(err)
+      })
+      next()
+    }
+    let loaded: Session<SessionData> | Promise<Session<SessionData>>
+    try {
+      loaded = core.loadCookieHeader(req.headers.cookie)
+    } catch (err) {
+      fail(err)
+      return
+    }
+    if (loaded instanceof Promise) loaded.then(start, fail)
+    else start(loaded)
+  }
+}

@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Session, SessionData } from '../session.ts'
+import type { SessionManager } from '../session-manager.ts'
+import { addVaryCookie, commitStarted, hookResponse } from './response-hook.ts'
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The session the outermost sessionkit `loadAndSave` attached; `manager.from(req)` gives it typed. */
+    session?: Session
+  }
+}
+
+/** A node:http request handler; it may be async. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
+
+/**
+ * Wraps a node:http handler with session loading and saving (SCS LoadAndSave): the session for the
+ * request's cookie is on `req.session` and `manager.from(req)`, and is committed before the first
+ * byte of the response. Load and commit failures go to the manager's `onError`.
+ *
+ * @example
+ * http.createServer(loadAndSave(sessions, (req, res) => {
+ *   sessions.from(req).put('message', 'Hello from a session!')
+ *   res.end()
+ * }))
+ */
+export function loadAndSave<Data extends SessionData>(
+  manager: SessionManager<Data>,
+  handler: NodeHandler,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const core = manager as unknown as SessionManager<SessionData>
+  const onError = (err: Error, req: IncomingMessage, res: ServerResponse): void => {
+    addVaryCookie(res)
+    Promise.resolve()
+      .then(() => core.onError(err, req, res))
+      .catch((handlerErr: unknown) => {
+        console.error('sessionkit: onError failed:', handlerErr)
+        res.destroy()
+      })
+  }
+  return async function sessionHandler(req, res) {
+    if (core.peek(req) !== undefined) {
+      await handler(req, res)
+      return
+    }
+    let session: Session<SessionData>
+    try {
+      const loaded = core.loadCookieHeader(req.headers.cookie)
+      session = loaded instanceof Promise ? await loaded : loaded
+    } catch (err) {
+      onError(err as Error, req, res)
+      return
+    }
+    core.attach(req, session)
+    req.session ??= session
+    hookResponse(res, core, session, req, onError)
+    try {
+      await handler(req, res)
+    } catch (err) {
+      // A throwing handler must not take the process down or leave the client hanging.
+      if (!commitStarted(res) && !res.headersSent) onError(err as Error, req, res)
+      else {
+        console.error('sessionkit: handler failed after its response started:', err)
+        res.destroy()
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Session, SessionData } from '../session.ts'
+import type { SessionManager } from '../session-manager.ts'
+
+/** Called when the commit step fails; it must end the response. */
+export type CommitFailure = (err: Error, req: IncomingMessage, res: ServerResponse) => void
+
+type Method = 'writeHead' | 'write' | 'end' | 'flushHeaders'
+type AnyFn = (...args: unknown[]) => unknown
+
+const IDLE = 0
+const COMMITTING = 1
+const PASSTHROUGH = 2
+
+interface HookState {
+  phase: 0 | 1 | 2
+  manager: SessionManager<SessionData>
+  session: Session<SessionData>
+  req: IncomingMessage
+  onFailure: CommitFailure
+  original: Record<Method, AnyFn>
+  queue: Array<[Method, unknown[]]>
+}
+
+const kHook = Symbol('sessionkit.hook')
+type Hooked = ServerResponse & { [kHook]: HookState }
+
+/**
+ * Adds `Cookie` to the Vary header unless it is already there or the value is `*`; SCS adds a
+ * second Vary line, which means the same to a cache.
+ */
+export function addVaryCookie(res: ServerResponse): void {
+  const vary = res.getHeader('vary')
+  if (vary === undefined) {
+    res.setHeader('Vary', 'Cookie')
+    return
+  }
+  const text = Array.isArray(vary) ? vary.join(', ') : String(vary)
+  if (/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(text)) return
+  res.setHeader('Vary', text === '' ? 'Cookie' : `${text}, Cookie`)
+}
+
+/** Sends a Set-Cookie value with its Cache-Control, as SCS's WriteSessionCookie adds both. */
+export function appendSessionCookie(
+  res: ServerResponse,
+  manager: SessionManager<SessionData>,
+  cookie: string,
+): void {
+  res.appendHeader('Set-Cookie', cookie)
+  if (manager.cacheControl === 'no-store') res.setHeader('Cache-Control', 'no-store')
+  else res.appendHeader('Cache-Control', manager.cacheControl)
+}
+
+function pass(res: Hooked, method: Method, args: unknown[]): unknown {
+  return res[kHook].original[method].apply(res, args)
+}
+
+// The first write of any kind runs the commit step; while a store write is pending, the calls
+// queue in order and replay afterwards, so no byte leaves before the session is saved.
+function intercept(res: Hooked, method: Method, args: unknown[]): unknown {
+  const state = res[kHook]
+  if (state.phase === PASSTHROUGH) return pass(res, method, args)
+  if (state.phase === COMMITTING) {
+    state.queue.push([method, args])
+    return method === 'write' ? true : res
+  }
+  addVaryCookie(res)
+  let outcome: string | undefined | Promise<string | undefined>
+  try {
+    outcome = state.manager.commitResponse(state.session)
+  } catch (err) {
+    state.phase = PASSTHROUGH
+    state.onFailure(err as Error, state.req, res)
+    return method === 'write' ? false : res
+  }
+  if (!(outcome instanceof Promise)) {
+    state.phase = PASSTHROUGH
+    if (outcome !== undefined) appendSessionCookie(res, state.manager, outcome)
+    return pass(res, method, args)
+  }
+  state.phase = COMMITTING
+  state.queue.push([method, args])
+  outcome.then(
+    (cookie) => {
+      state.phase = PASSTHROUGH
+      if (cookie !== undefined && !res.headersSent) appendSessionCookie(res, state.manager, cookie)
+      const queue = state.queue
+      state.queue = []
+      for (const [m, a] of queue) pass(res, m, a)
+    },
+    (err: Error) => {
+      state.phase = PASSTHROUGH
+      state.queue = []
+      state.onFailure(err, state.req, res)
+    },
+  )
+  return method === 'write' ? true : res
+}
+
+function writeHead(this: Hooked, ...args: unknown[]): unknown {
+  return intercept(this, 'writeHead', args)
+}
+function write(this: Hooked, ...args: unknown[]): unknown {
+  return intercept(this, 'write', args)
+}
+function end(this: Hooked, ...args: unknown[]): unknown {
+  return intercept(this, 'end', args)
+}
+function flushHeaders(this: Hooked, ...args: unknown[]): unknown {
+  return intercept(this, 'flushHeaders', args)
+}
+
+/**
+ * Makes `res` run the session's commit step before its first byte: on the first writeHead,
+ * write, end or flushHeaders it adds Vary, commits, adds Set-Cookie and Cache-Control, then lets
+ * the response through. A commit failure calls `onFailure` instead and drops what the handler
+ * wrote, so a failed save never reaches the client as a success.
+ */
+export function hookResponse(
+  res: ServerResponse,
+  manager: SessionManager<SessionData>,
+  session: Session<SessionData>,
+  req: IncomingMessage,
+  onFailure: CommitFailure,
+): void {
+  const hooked = res as Hooked
+  hooked[kHook] = {
+    phase: IDLE,
+    manager,
+    session,
+    req,
+    onFailure,
+    original: {
+      writeHead: res.writeHead as AnyFn,
+      write: res.write as AnyFn,
+      end: res.end as AnyFn,
+      flushHeaders: res.flushHeaders as AnyFn,
+    },
+    queue: [],
+  }
+  res.writeHead = writeHead as ServerResponse['writeHead']
+  res.write = write as ServerResponse['write']
+  res.end = end as ServerResponse['end']
+  res.flushHeaders = flushHeaders
+}
+
+/** True once the commit step has started or finished on `res`. */
+export function commitStarted(res: ServerResponse): boolean {
+  const state = (res as Partial<Hooked>)[kHook]
+  return state !== undefined && state.phase !== IDLE
+}

@@ -1,0 +1,84 @@
+import { parse } from 'cookie'
+
+/** The SameSite attribute: `false` omits it (SCS's 0 and SameSiteDefaultMode). */
+export type SameSite = 'lax' | 'strict' | 'none' | false
+
+/** The session cookie's settings (SCS `SessionCookie`). */
+export interface CookieOptions {
+  /** Cookie name; give each manager its own. @default 'session' */
+  name?: string
+  /** Domain attribute; omitted when empty, one leading dot dropped. @default undefined */
+  domain?: string | undefined
+  /** Path attribute; an empty string omits it. @default '/' */
+  path?: string
+  /** @default true */
+  httpOnly?: boolean
+  /** @default false */
+  secure?: boolean
+  /** @default 'lax' */
+  sameSite?: SameSite
+  /** Partitioned (CHIPS); needs `secure`. @default false */
+  partitioned?: boolean
+  /** Emit Expires/Max-Age for live sessions; when false, only sessions with rememberMe(true) get them. @default true */
+  persist?: boolean
+}
+
+/** Cookie settings with every default filled in. */
+export type ResolvedCookieOptions = Required<Omit<CookieOptions, 'domain'>> & {
+  domain: string | undefined
+}
+
+const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' } as const
+const DELETION_EXPIRES = 'Thu, 01 Jan 1970 00:00:01 GMT'
+const identity = (value: string): string => value
+
+/**
+ * Serialises session cookies byte for byte as Go's `http.Cookie.String()` does for SCS:
+ * Name=Value; Path; Domain; Expires; Max-Age; HttpOnly; Secure; SameSite; Partitioned.
+ * The attribute strings are built once, so a cookie costs two concatenations and a date.
+ */
+export class CookieWriter {
+  readonly name: string
+  readonly #prefix: string
+  readonly #suffix: string
+
+  constructor(options: ResolvedCookieOptions) {
+    this.name = options.name
+    let prefix = ''
+    if (options.path !== '') prefix += `; Path=${options.path}`
+    if (options.domain) prefix += `; Domain=${options.domain.replace(/^\./, '')}`
+    let suffix = ''
+    if (options.httpOnly) suffix += '; HttpOnly'
+    if (options.secure) suffix += '; Secure'
+    if (options.sameSite) suffix += `; SameSite=${SAME_SITE[options.sameSite]}`
+    if (options.partitioned) suffix += '; Partitioned'
+    this.#prefix = prefix
+    this.#suffix = suffix
+  }
+
+  /**
+   * The Set-Cookie value for a live session. With `persist`, Expires is the expiry rounded up to
+   * the next whole second and Max-Age the whole seconds left plus one, truncated (omitted at 0).
+   */
+  live(token: string, expiry: number, now: number, persist: boolean): string {
+    if (!persist) return `${this.name}=${token}${this.#prefix}${this.#suffix}`
+    const expires = new Date((Math.floor(expiry / 1000) + 1) * 1000).toUTCString()
+    const maxAge = Math.trunc((expiry - now) / 1000 + 1)
+    const age = maxAge > 0 ? `; Max-Age=${maxAge}` : maxAge < 0 ? '; Max-Age=0' : ''
+    return `${this.name}=${token}${this.#prefix}; Expires=${expires}${age}${this.#suffix}`
+  }
+
+  /** The Set-Cookie value that deletes the cookie (SCS's zero-expiry cookie). */
+  expired(): string {
+    return `${this.name}=${this.#prefix}; Expires=${DELETION_EXPIRES}; Max-Age=0${this.#suffix}`
+  }
+}
+
+/**
+ * The value of the first cookie called `name` in a Cookie header, as Go's `r.Cookie` and the
+ * `cookie` package both pick it, or '' when there is none. Values are not URL-decoded.
+ */
+export function readCookie(header: string | undefined, name: string): string {
+  if (header === undefined || header === '' || !header.includes(name)) return ''
+  return parse(header, { decode: identity })[name] ?? ''
+}

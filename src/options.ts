@@ -1,0 +1,208 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Codec } from './codec.ts'
+import { jsonCodec } from './codec.ts'
+import type { CookieOptions, ResolvedCookieOptions } from './cookie.ts'
+import { SessionError } from './errors.ts'
+import { MemoryStore } from './memory-store.ts'
+import type { Store } from './store.ts'
+
+/**
+ * Handles a session error on node:http and Express (a store failure, undecodable data): it must
+ * end the response. The default logs the error and sends SCS's 500 "Internal Server Error".
+ */
+export type ErrorHandler = (
+  err: Error,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => void | Promise<void>
+
+/** What `Cache-Control` a response carrying a Set-Cookie gets: SCS's `no-cache="Set-Cookie"`, or `no-store`. */
+export type CacheControlMode = 'no-cache' | 'no-store'
+
+/** What to do with stored data the codec cannot read: fail the request (SCS) or start a new session. */
+export type UndecodableMode = 'error' | 'new-session'
+
+/** Options of `new SessionManager()`; every one is optional and validated at construction. */
+export interface SessionManagerOptions {
+  /** Where sessions live. @default new MemoryStore() */
+  store?: Store
+  /** Absolute lifetime in ms, from creation or the last renewToken(). @default 86_400_000 (24 h) */
+  lifetime?: number
+  /** Sliding inactivity window in ms; 0 turns it off. @default 0 */
+  idleTimeout?: number
+  /** The session cookie's settings. */
+  cookie?: CookieOptions
+  /** How session values become bytes. @default jsonCodec */
+  codec?: Codec
+  /** Store SHA-256(token) instead of the token, so a leaked store cannot be replayed. @default false */
+  hashTokenInStore?: boolean
+  /** Called on node:http and Express when loading or committing fails. @default log + 500 */
+  onError?: ErrorHandler
+  /** Cache-Control sent with each Set-Cookie. @default 'no-cache' (SCS's `no-cache="Set-Cookie"`) */
+  cacheControl?: CacheControlMode
+  /** Undecodable stored data: `'error'` goes to onError (SCS); `'new-session'` starts afresh. @default 'error' */
+  undecodable?: UndecodableMode
+  /** The clock in ms since the epoch; tests inject one. @default Date.now */
+  clock?: () => number
+}
+
+/** Options with defaults applied; what the manager runs on. */
+export interface ResolvedOptions {
+  store: Store
+  lifetime: number
+  idleTimeout: number
+  cookie: ResolvedCookieOptions
+  codec: Codec
+  hashTokenInStore: boolean
+  onError: ErrorHandler
+  cacheControl: CacheControlMode
+  undecodable: UndecodableMode
+  clock: () => number
+}
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const COOKIE_ATTR = /^[\u0021-\u003a\u003c-\u007e]*$/
+const DOMAIN = /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+const TOP_KEYS = new Set<string>([
+  'store',
+  'lifetime',
+  'idleTimeout',
+  'cookie',
+  'codec',
+  'hashTokenInStore',
+  'onError',
+  'cacheControl',
+  'undecodable',
+  'clock',
+])
+const COOKIE_KEYS = new Set<string>([
+  'name',
+  'domain',
+  'path',
+  'httpOnly',
+  'secure',
+  'sameSite',
+  'partitioned',
+  'persist',
+])
+
+function invalid(option: string, message: string): never {
+  throw new SessionError('ERR_OPTIONS', `SessionManager: option ${option} ${message}`)
+}
+
+function checkKeys(given: object, allowed: Set<string>, where: string): void {
+  for (const key of Object.keys(given)) {
+    if (!allowed.has(key)) invalid(`${where}${key}`, `is not a known option (check its spelling)`)
+  }
+}
+
+function duration(value: unknown, option: string, fallback: number, allowZero: boolean): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    invalid(option, `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`)
+  }
+  return value
+}
+
+function flag(value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') invalid(option, `must be true or false, got ${String(value)}`)
+  return value
+}
+
+function oneOf<T extends string>(value: unknown, option: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T)) {
+    invalid(option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`)
+  }
+  return value as T
+}
+
+function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
+  if (typeof cookie !== 'object' || cookie === null) invalid('cookie', 'must be an object')
+  checkKeys(cookie, COOKIE_KEYS, 'cookie.')
+  const name = cookie.name ?? 'session'
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    invalid('cookie.name', `must be a non-empty RFC 6265 token (letters, digits, !#$%&'*+-.^_\`|~), got ${JSON.stringify(name)}`)
+  }
+  const path = cookie.path ?? '/'
+  if (typeof path !== 'string' || !COOKIE_ATTR.test(path)) {
+    invalid('cookie.path', `must be printable ASCII without ';', got ${JSON.stringify(path)}`)
+  }
+  const domain = cookie.domain === '' ? undefined : cookie.domain
+  if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN.test(domain))) {
+    invalid('cookie.domain', `must be a host name such as example.com, got ${JSON.stringify(domain)}`)
+  }
+  const sameSite = cookie.sameSite ?? 'lax'
+  if (sameSite !== false && sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
+    invalid('cookie.sameSite', `must be 'lax', 'strict', 'none' or false, got ${String(sameSite)}`)
+  }
+  const secure = flag(cookie.secure, 'cookie.secure', false)
+  const partitioned = flag(cookie.partitioned, 'cookie.partitioned', false)
+  if (sameSite === 'none' && !secure) {
+    invalid('cookie.sameSite', `'none' needs cookie.secure: true; browsers reject SameSite=None cookies without Secure`)
+  }
+  if (partitioned && !secure) {
+    invalid('cookie.partitioned', 'needs cookie.secure: true; browsers reject Partitioned cookies without Secure')
+  }
+  return {
+    name,
+    path,
+    domain,
+    httpOnly: flag(cookie.httpOnly, 'cookie.httpOnly', true),
+    secure,
+    sameSite,
+    partitioned,
+    persist: flag(cookie.persist, 'cookie.persist', true),
+  }
+}
+
+/** SCS's default ErrorFunc: log, then a plain-text 500 with only the headers http.Error sends. */
+export const defaultErrorHandler: ErrorHandler = (err, _req, res) => {
+  console.error('sessionkit:', err)
+  if (res.headersSent) {
+    res.destroy(err)
+    return
+  }
+  for (const name of res.getHeaderNames()) if (name !== 'vary') res.removeHeader(name)
+  res.statusCode = 500
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.end('Internal Server Error\n')
+}
+
+/** Applies SCS's defaults (`scs.New()`) and validates every option, naming the one at fault. */
+export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) invalid('(options)', 'must be an object')
+  checkKeys(options, TOP_KEYS, '')
+  const store = options.store
+  if (store !== undefined) {
+    for (const method of ['find', 'commit', 'delete'] as const) {
+      if (typeof store?.[method] !== 'function') invalid('store', `must implement ${method}()`)
+    }
+  }
+  const codec = options.codec ?? jsonCodec
+  if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') {
+    invalid('codec', 'must have encode() and decode()')
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    invalid('onError', 'must be a function (err, req, res)')
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    invalid('clock', 'must be a function returning ms since the epoch')
+  }
+  const cookie = resolveCookie(options.cookie)
+  return {
+    lifetime: duration(options.lifetime, 'lifetime', 24 * 60 * 60 * 1000, false),
+    idleTimeout: duration(options.idleTimeout, 'idleTimeout', 0, true),
+    cookie,
+    codec,
+    hashTokenInStore: flag(options.hashTokenInStore, 'hashTokenInStore', false),
+    onError: options.onError ?? defaultErrorHandler,
+    cacheControl: oneOf(options.cacheControl, 'cacheControl', ['no-cache', 'no-store'], 'no-cache'),
+    undecodable: oneOf(options.undecodable, 'undecodable', ['error', 'new-session'], 'error'),
+    clock: options.clock ?? Date.now,
+    // Built last so a bad option never leaves a default store's timer behind.
+    store: store ?? new MemoryStore({ clock: options.clock ?? Date.now }),
+  }
+}

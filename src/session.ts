@@ -1,0 +1,279 @@
+import type { Codec } from './codec.ts'
+import { SessionError, toStoreError } from './errors.ts'
+import type { Store } from './store.ts'
+import { generateToken } from './token.ts'
+
+/** The shape of a manager's session data: key → value type. */
+export type SessionData = Record<string, unknown>
+
+/** The string keys of a session data type. */
+export type SessionKey<Data extends SessionData> = Extract<keyof Data, string>
+
+/** `unmodified`: nothing to write; `modified`: commit at the end of the request; `destroyed`: send the deletion cookie. */
+export type SessionStatus = 'unmodified' | 'modified' | 'destroyed'
+
+/** The key SCS's RememberMe stores; it is part of the session's data. */
+export const REMEMBER_ME_KEY = '__rememberMe'
+
+/** Go's zero time.Time (0001-01-01T00:00:00Z), the getDate zero value. */
+export const ZERO_TIME = -62_135_596_800_000
+
+/** @internal What a session needs from its manager. */
+export interface SessionHost {
+  readonly store: Store
+  readonly codec: Codec
+  readonly lifetime: number
+  readonly clock: () => number
+  keyFor(token: string): string
+}
+
+/** @internal The mutable state of a session, shared with its manager through {@link kState}. */
+export interface SessionState {
+  token: string
+  /** The store key of `token`, cached; '' until first needed. */
+  key: string
+  deadline: number
+  values: Map<string, unknown>
+  status: SessionStatus
+  /** Data or deadline changed since load, so a touch cannot stand in for a commit. */
+  dirty: boolean
+  /** The store holds a row for `token` as far as this request knows. */
+  stored: boolean
+  /** The response has started: any change now would be lost, so it throws. */
+  sealed: boolean
+}
+
+/** @internal */
+export const kState: unique symbol = Symbol('sessionkit.state')
+
+/**
+ * One request's session (SCS `sessionData`), typed by the manager's data type. Reads never change
+ * the status; every write marks it modified, except the no-ops SCS defines (pop or remove of a
+ * missing key, clear of an empty session). Once the response has started, a write throws
+ * `ERR_SESSION_SENT` instead of being lost.
+ */
+export class Session<Data extends SessionData = SessionData> {
+  /** @internal */
+  readonly [kState]: SessionState
+  readonly #host: SessionHost
+
+  /** @internal Sessions come from `SessionManager#load`, never from user code. */
+  constructor(host: SessionHost, state: SessionState) {
+    this.#host = host
+    this[kState] = state
+  }
+
+  /** The raw token; '' for a session never committed, and after destroy(). */
+  get token(): string {
+    return this[kState].token
+  }
+
+  /** The absolute deadline; with an idle timeout the session may end sooner. */
+  get deadline(): Date {
+    return new Date(this[kState].deadline)
+  }
+
+  /** Whether and how the response must write the session back. */
+  get status(): SessionStatus {
+    return this[kState].status
+  }
+
+  /** The value under `key`, or undefined. */
+  get<K extends SessionKey<Data>>(key: K): Data[K] | undefined {
+    return this[kState].values.get(key) as Data[K] | undefined
+  }
+
+  /** Stores `value` under `key` and marks the session modified, even for an identical value (SCS). */
+  put<K extends SessionKey<Data>>(key: K, value: Data[K]): void {
+    const state = this.#write()
+    state.values.set(key, value)
+  }
+
+  /** Removes and returns the value under `key`; a missing key returns undefined and changes nothing. */
+  pop<K extends SessionKey<Data>>(key: K): Data[K] | undefined {
+    return this.#take(key) as Data[K] | undefined
+  }
+
+  /** Removes `key`; a missing key changes nothing. */
+  remove(key: SessionKey<Data>): void {
+    this.#take(key)
+  }
+
+  /** Removes every value, keeping token and deadline; an empty session stays unmodified. */
+  clear(): void {
+    if (this[kState].values.size === 0) return
+    this.#write().values.clear()
+  }
+
+  /** True when `key` is present, even holding undefined or null. */
+  has(key: SessionKey<Data>): boolean {
+    return this[kState].values.has(key)
+  }
+
+  /** Every key, internal ones such as `__rememberMe` included, sorted by UTF-16 code unit. */
+  keys(): string[] {
+    return [...this[kState].values.keys()].sort()
+  }
+
+  /** The string under `key`, or '' when missing or not a string (SCS GetString). */
+  getString(key: SessionKey<Data>): string {
+    const v = this[kState].values.get(key)
+    return typeof v === 'string' ? v : ''
+  }
+
+  /** The number under `key`, or 0 when missing or not a number (SCS GetInt/GetFloat). */
+  getNumber(key: SessionKey<Data>): number {
+    const v = this[kState].values.get(key)
+    return typeof v === 'number' ? v : 0
+  }
+
+  /** The boolean under `key`, or false when missing or not a boolean (SCS GetBool). */
+  getBoolean(key: SessionKey<Data>): boolean {
+    return this[kState].values.get(key) === true
+  }
+
+  /** The bytes under `key`, or an empty Uint8Array when missing or not bytes (SCS GetBytes). */
+  getBytes(key: SessionKey<Data>): Uint8Array {
+    const v = this[kState].values.get(key)
+    return v instanceof Uint8Array ? v : new Uint8Array(0)
+  }
+
+  /** The Date under `key`, or Go's zero time ({@link ZERO_TIME}) when missing or not a Date (SCS GetTime). */
+  getDate(key: SessionKey<Data>): Date {
+    const v = this[kState].values.get(key)
+    return v instanceof Date ? v : new Date(ZERO_TIME)
+  }
+
+  /** getString, then removes the key; a present key of the wrong type is still removed (SCS). */
+  popString(key: SessionKey<Data>): string {
+    const v = this.#take(key)
+    return typeof v === 'string' ? v : ''
+  }
+
+  /** getNumber, then removes the key, as popString. */
+  popNumber(key: SessionKey<Data>): number {
+    const v = this.#take(key)
+    return typeof v === 'number' ? v : 0
+  }
+
+  /** getBoolean, then removes the key, as popString. */
+  popBoolean(key: SessionKey<Data>): boolean {
+    return this.#take(key) === true
+  }
+
+  /** getBytes, then removes the key, as popString. */
+  popBytes(key: SessionKey<Data>): Uint8Array {
+    const v = this.#take(key)
+    return v instanceof Uint8Array ? v : new Uint8Array(0)
+  }
+
+  /** getDate, then removes the key, as popString. */
+  popDate(key: SessionKey<Data>): Date {
+    const v = this.#take(key)
+    return v instanceof Date ? v : new Date(ZERO_TIME)
+  }
+
+  /** Sets the absolute deadline (unchecked: a past date ends the session) and marks it modified. */
+  setDeadline(deadline: Date): void {
+    const ms = deadline.getTime()
+    if (Number.isNaN(ms)) throw new RangeError('Session#setDeadline: invalid Date')
+    this.#write().deadline = ms
+  }
+
+  /** With `cookie.persist: false`, gives this session a persistent cookie (true) or a browser-session one (false). */
+  rememberMe(value: boolean): void {
+    this.#write().values.set(REMEMBER_ME_KEY, value)
+  }
+
+  /** Deletes the session from the store now, empties it, and makes the response send the deletion cookie. */
+  async destroy(): Promise<void> {
+    const state = this.#assertOpen()
+    if (state.token !== '') await this.#delete(state)
+    state.status = 'destroyed'
+    state.token = ''
+    state.key = ''
+    state.deadline = this.#host.clock() + this.#host.lifetime
+    state.values.clear()
+    state.dirty = true
+    state.stored = false
+  }
+
+  /**
+   * Issues a new token (against session fixation, e.g. at sign-in), deletes the old one from the
+   * store now, resets the deadline to now + lifetime, and keeps the values.
+   */
+  async renewToken(): Promise<void> {
+    const state = this.#assertOpen()
+    if (state.token !== '') await this.#delete(state)
+    state.token = generateToken()
+    state.key = ''
+    state.deadline = this.#host.clock() + this.#host.lifetime
+    state.status = 'modified'
+    state.dirty = true
+    state.stored = false
+  }
+
+  /**
+   * Copies another stored session's values into this one (the other's win), extends the deadline
+   * to the later of the two, and deletes the other session. An unknown token is a no-op.
+   */
+  async mergeSession(token: string): Promise<void> {
+    this.#assertOpen()
+    const host = this.#host
+    const key = host.keyFor(token)
+    let data: Uint8Array | undefined
+    try {
+      data = await host.store.find(key)
+    } catch (err) {
+      throw toStoreError(err, 'find')
+    }
+    if (data === undefined) return
+    const other = host.codec.decode(data)
+    const state = this.#assertOpen()
+    if (state.token === token) return
+    const otherDeadline = other.deadline.getTime()
+    if (otherDeadline > state.deadline) state.deadline = otherDeadline
+    for (const [k, v] of other.values) state.values.set(k, v)
+    state.status = 'modified'
+    state.dirty = true
+    try {
+      await host.store.delete(key)
+    } catch (err) {
+      throw toStoreError(err, 'delete')
+    }
+  }
+
+  #take(key: string): unknown {
+    const values = this[kState].values
+    if (!values.has(key)) return undefined
+    const v = values.get(key)
+    this.#write().values.delete(key)
+    return v
+  }
+
+  #write(): SessionState {
+    const state = this.#assertOpen()
+    state.status = 'modified'
+    state.dirty = true
+    return state
+  }
+
+  #assertOpen(): SessionState {
+    const state = this[kState]
+    if (state.sealed) {
+      throw new SessionError(
+        'ERR_SESSION_SENT',
+        'the session was changed after its response started; make session changes before writing the response',
+      )
+    }
+    return state
+  }
+
+  async #delete(state: SessionState): Promise<void> {
+    try {
+      await this.#host.store.delete(state.key || this.#host.keyFor(state.token))
+    } catch (err) {
+      throw toStoreError(err, 'delete')
+    }
+  }
+}
