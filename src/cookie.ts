@@ -58,12 +58,17 @@ export class CookieWriter {
 
   /**
    * The Set-Cookie value for a live session. With `persist`, Expires is the expiry rounded up to
-   * the next whole second and Max-Age the whole seconds left plus one, truncated (omitted at 0).
+   * the next whole second and Max-Age the whole seconds left, rounded up as Go's trunc(seconds + 1) does (omitted at 0).
    */
   live(token: string, expiry: number, now: number, persist: boolean): string {
     if (!persist) return `${this.name}=${token}${this.#prefix}${this.#suffix}`
     const expires = new Date((Math.floor(expiry / 1000) + 1) * 1000).toUTCString()
-    const maxAge = Math.trunc((expiry - now) / 1000 + 1)
+    const remaining = (expiry - now) / 1000
+    // Go computes trunc(remaining + 1) with nanosecond clocks, where some time always passes
+    // between setting the deadline and writing the cookie; a millisecond clock often sees none,
+    // so a whole-second remainder is read as just under it, giving SCS's Max-Age=86400.
+    let maxAge = Math.trunc(remaining + 1)
+    if (remaining >= 0 && Number.isInteger(remaining)) maxAge -= 1
     const age = maxAge > 0 ? `; Max-Age=${maxAge}` : maxAge < 0 ? '; Max-Age=0' : ''
     return `${this.name}=${token}${this.#prefix}; Expires=${expires}${age}${this.#suffix}`
   }

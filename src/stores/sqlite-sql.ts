@@ -1,0 +1,73 @@
+/** The default table name, the one Go's sqlite3store reads. */
+export const DEFAULT_TABLE = 'sessions'
+
+// A bare identifier is the only table name we splice into SQL; anything else is refused.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/** Throws a RangeError naming `tableName` unless it is a plain SQL identifier SQLite does not reserve. */
+export function checkTableName(name: string): string {
+  if (typeof name !== 'string' || !IDENTIFIER.test(name) || /^sqlite_/i.test(name)) {
+    throw new RangeError(
+      `SQLiteStore: tableName must match ${IDENTIFIER} and not start with "sqlite_", got ${JSON.stringify(name)}`,
+    )
+  }
+  return name
+}
+
+/** The expiry index name for a table: `sessions_expiry_idx` for the default, as sqlite3store's README. */
+export function indexName(table: string): string {
+  return `${table}_expiry_idx`
+}
+
+/** The exact schema of Go's sqlite3store for `table` (two statements, each idempotent). */
+export function schemaSQL(table: string): { table: string; index: string } {
+  return {
+    table: `CREATE TABLE IF NOT EXISTS ${table} (token TEXT PRIMARY KEY, data BLOB NOT NULL, expiry REAL NOT NULL)`,
+    index: `CREATE INDEX IF NOT EXISTS ${indexName(table)} ON ${table}(expiry)`,
+  }
+}
+
+/**
+ * Every statement the store runs. Liveness is `julianday('now') < expiry` and cleanup removes
+ * `expiry < julianday('now')`, both strict as in sqlite3store, so Go and sessionkit agree on
+ * the same file. Expiries are bound as Go's time string and converted by SQLite itself, so the
+ * stored REAL is the one Go's `REPLACE INTO … julianday($3)` writes.
+ */
+export function statementsSQL(table: string) {
+  const live = `julianday('now') < expiry`
+  return {
+    find: `SELECT data FROM ${table} WHERE token = ? AND ${live}`,
+    upsert: `INSERT INTO ${table} (token, data, expiry) VALUES (?, ?, julianday(?)) ON CONFLICT(token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
+    // A brand-new token may take over a row only once that row has expired.
+    insert: `INSERT INTO ${table} (token, data, expiry) VALUES (?, ?, julianday(?)) ON CONFLICT(token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE NOT (julianday('now') < ${table}.expiry)`,
+    update: `UPDATE ${table} SET data = ?, expiry = julianday(?) WHERE token = ?`,
+    touch: `UPDATE ${table} SET expiry = julianday(?) WHERE token = ? AND ${live}`,
+    delete: `DELETE FROM ${table} WHERE token = ?`,
+    all: `SELECT token, data FROM ${table} WHERE ${live}`,
+    // Bounded by rowid through the expiry index, so one batch holds the write lock briefly.
+    deleteBatch: `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expiry < julianday('now') LIMIT ?)`,
+    hasObject: `SELECT 1 AS found FROM sqlite_master WHERE type = ? AND name = ?`,
+  }
+}
+
+// SQLite's date functions accept years 0000 to 9999 only; outside them julianday() is NULL.
+const MIN_MS = Date.parse('0000-01-01T00:00:00.000Z')
+const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z')
+
+/**
+ * Formats `expiry` as Go's `expiry.UTC().Format("2006-01-02T15:04:05.999")`: UTC, no zone, the
+ * milliseconds with trailing zeros trimmed and the dot dropped when they are zero. Instants
+ * beyond SQLite's year range are clamped to its ends (still expired, or still far future).
+ */
+export function goTimeString(expiry: Date): string {
+  let ms = expiry.getTime()
+  if (Number.isNaN(ms)) throw new TypeError('SQLiteStore: expiry is an invalid Date')
+  if (ms < MIN_MS) ms = MIN_MS
+  else if (ms > MAX_MS) ms = MAX_MS
+  const iso = new Date(ms).toISOString() // YYYY-MM-DDTHH:MM:SS.sssZ for years 0000..9999
+  const frac = iso.slice(20, 23)
+  if (frac === '000') return iso.slice(0, 19)
+  if (frac.endsWith('00')) return iso.slice(0, 21)
+  if (frac.endsWith('0')) return iso.slice(0, 22)
+  return iso.slice(0, 23)
+}

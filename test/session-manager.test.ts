@@ -1,0 +1,397 @@
+import { describe, expect, it } from 'vitest'
+import { generateToken, hashToken, jsonCodec, MemoryStore, SessionManager } from '../src/index.ts'
+import type { SessionError, Store } from '../src/index.ts'
+import { failingStore, RecordingStore } from './helpers/stores.ts'
+
+const HOUR = 3600_000
+const enc = (s: string) => new TextEncoder().encode(s)
+
+function setup(options: ConstructorParameters<typeof SessionManager>[0] = {}) {
+  let now = Date.parse('2024-01-02T15:04:05.000Z')
+  const store = new RecordingStore({ cleanupInterval: 0, clock: () => now })
+  const sessions = new SessionManager({ store, clock: () => now, ...options })
+  return {
+    store,
+    sessions,
+    get now() {
+      return now
+    },
+    advance(ms: number) {
+      now += ms
+    },
+  }
+}
+
+async function seed(store: Store, token: string, deadline: number, values: Record<string, unknown>) {
+  await store.commit(token, jsonCodec.encode(new Date(deadline), new Map(Object.entries(values))), new Date(deadline))
+}
+
+describe('SessionManager#load (SCS TestSessionManager_Load)', () => {
+  it('loads a stored session and keeps its token (happy path)', async () => {
+    const t = setup({ idleTimeout: 24 * HOUR })
+    const token = generateToken()
+    await seed(t.store, token, t.now + HOUR, { things: 'stuff' })
+    const s = await t.sessions.load(token)
+    expect(s.token).toBe(token)
+    expect(s.get('things')).toBe('stuff')
+    expect(s.deadline.getTime()).toBe(t.now + HOUR)
+  })
+
+  it('marks a loaded session modified when an idle timeout is set, unmodified otherwise', async () => {
+    const token = generateToken()
+    const idle = setup({ idleTimeout: HOUR })
+    await seed(idle.store, token, idle.now + HOUR, {})
+    expect((await idle.sessions.load(token)).status).toBe('modified')
+    const plain = setup()
+    await seed(plain.store, token, plain.now + HOUR, {})
+    expect((await plain.sessions.load(token)).status).toBe('unmodified')
+  })
+
+  it('gives a fresh session without consulting the store for an empty token', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    expect(s.token).toBe('')
+    expect(t.store.calls).toEqual([])
+  })
+
+  it('gives a fresh session without a store call for a token that is not 43 base64url chars', async () => {
+    const t = setup()
+    for (const bad of ['example', 'a'.repeat(42), `${'a'.repeat(42)}!`, 'é'.repeat(43)]) {
+      expect((await t.sessions.load(bad)).token).toBe('')
+    }
+    expect(t.store.calls).toEqual([])
+  })
+
+  it('rejects with ERR_STORE and the cause when the store fails', async () => {
+    const sessions = new SessionManager({ store: failingStore(['find']) })
+    const err: SessionError = await sessions.load(generateToken()).catch((e) => e)
+    expect(err.code).toBe('ERR_STORE')
+    expect(err.cause).toBeDefined()
+  })
+
+  it('gives a fresh session with token "" for an unknown token', async () => {
+    const t = setup()
+    const s = await t.sessions.load(generateToken())
+    expect(s.token).toBe('')
+    expect(t.store.ops()).toEqual(['find'])
+  })
+
+  it('rejects with ERR_CODEC for undecodable data, and leaves the row in place', async () => {
+    const t = setup()
+    const token = generateToken()
+    await t.store.commit(token, enc(''), new Date(t.now + HOUR))
+    const err: SessionError = await t.sessions.load(token).catch((e) => e)
+    expect(err.code).toBe('ERR_CODEC')
+    expect(await t.store.find(token)).toBeDefined()
+  })
+
+  it("gives a fresh session for undecodable data with undecodable: 'new-session'", async () => {
+    const t = setup({ undecodable: 'new-session' })
+    const token = generateToken()
+    await t.store.commit(token, enc('{garbage'), new Date(t.now + HOUR))
+    expect((await t.sessions.load(token)).token).toBe('')
+    expect(await t.store.find(token)).toBeDefined()
+  })
+
+  it('treats a session whose stored deadline has passed as gone, even if the store returns it', async () => {
+    const t = setup()
+    const token = generateToken()
+    await t.store.commit(token, jsonCodec.encode(new Date(t.now - 1), new Map()), new Date(t.now + HOUR))
+    expect((await t.sessions.load(token)).token).toBe('')
+  })
+
+  it('finds a hashed key and keeps the raw token (with token hashing)', async () => {
+    const t = setup({ hashTokenInStore: true, idleTimeout: 24 * HOUR })
+    const s = await t.sessions.load('')
+    s.put('foo', 'bar')
+    const { token, expiry } = await t.sessions.commit(s)
+    expect(expiry.getTime()).toBe(s.deadline.getTime())
+    expect(t.store.calls[0]?.[1]).toBe(hashToken(token))
+    expect(hashToken(token)).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const loaded = await t.sessions.load(token)
+    expect(loaded.token).toBe(token)
+    expect(loaded.get('foo')).toBe('bar')
+    await loaded.destroy()
+    expect(t.store.calls.at(-1)).toEqual(['delete', hashToken(token)])
+    expect(await t.store.find(hashToken(token))).toBeUndefined()
+  })
+})
+
+describe('SessionManager#commit (SCS TestSessionManager_Commit)', () => {
+  it('returns the token and an expiry equal to the deadline when the idle window is longer', async () => {
+    const t = setup({ idleTimeout: 24 * HOUR })
+    const s = await t.sessions.load('')
+    s.put('blah', 'blah')
+    s.setDeadline(new Date(t.now + HOUR))
+    const { token, expiry, committed } = await t.sessions.commit(s)
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(expiry.getTime()).toBe(t.now + HOUR)
+    expect(committed).toBe(true)
+  })
+
+  it('keeps an existing token', async () => {
+    const t = setup()
+    const token = generateToken()
+    await seed(t.store, token, t.now + HOUR, { a: 1 })
+    const s = await t.sessions.load(token)
+    s.put('a', 2)
+    expect((await t.sessions.commit(s)).token).toBe(token)
+  })
+
+  it('caps the expiry at now + idleTimeout (with expired deadline)', async () => {
+    const t = setup({ idleTimeout: 1 })
+    const s = await t.sessions.load('')
+    s.put('a', 1)
+    const { expiry } = await t.sessions.commit(s)
+    expect(expiry.getTime()).toBe(t.now + 1)
+    expect(s.deadline.getTime()).toBe(t.now + 24 * HOUR)
+  })
+
+  it('rejects with ERR_STORE when the store write fails', async () => {
+    const sessions = new SessionManager({ store: failingStore(['commit']) })
+    const s = await sessions.load('')
+    s.put('a', 1)
+    const err: SessionError = await sessions.commit(s).catch((e) => e)
+    expect(err.code).toBe('ERR_STORE')
+  })
+
+  it('rejects with ERR_CODEC naming the key when a value cannot be encoded', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('when', new (class Custom {})())
+    const err: SessionError = await t.sessions.commit(s).catch((e) => e)
+    expect(err.code).toBe('ERR_CODEC')
+    expect(err.message).toContain('"when"')
+    expect(err.message).toContain('Custom')
+  })
+
+  it("inserts a new session with mode 'insert' and rewrites a loaded one with mode 'update'", async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('a', 1)
+    const { token } = await t.sessions.commit(s)
+    const loaded = await t.sessions.load(token)
+    loaded.put('a', 2)
+    await t.sessions.commit(loaded)
+    expect(t.store.calls.filter(([op]) => op === 'commit').map(([, , mode]) => mode)).toEqual([
+      'insert',
+      'update',
+    ])
+  })
+
+  it('drops the write of a session destroyed meanwhile by another request (no resurrection)', async () => {
+    const t = setup()
+    const first = await t.sessions.load('')
+    first.put('user', 'ada')
+    const { token } = await t.sessions.commit(first)
+    const slow = await t.sessions.load(token)
+    const logout = await t.sessions.load(token)
+    await logout.destroy()
+    slow.put('visits', 2)
+    const result = await t.sessions.commit(slow)
+    expect(result.committed).toBe(false)
+    expect(await t.store.find(token)).toBeUndefined()
+    expect(await t.sessions.commitResponse(await t.sessions.load(token))).toBeUndefined()
+  })
+
+  it('sends no cookie for a write dropped because the session was renewed meanwhile', async () => {
+    const t = setup()
+    const first = await t.sessions.load('')
+    first.put('user', 'ada')
+    const { token } = await t.sessions.commit(first)
+    const slow = await t.sessions.load(token)
+    const signIn = await t.sessions.load(token)
+    await signIn.renewToken()
+    await t.sessions.commit(signIn)
+    slow.put('visits', 2)
+    expect(await t.sessions.commitResponse(slow)).toBeUndefined()
+    expect(await t.store.find(token)).toBeUndefined()
+  })
+
+  it('only touches the expiry of an unchanged session under an idle timeout', async () => {
+    const t = setup({ idleTimeout: 20 * 60_000 })
+    const s = await t.sessions.load('')
+    s.put('a', 1)
+    const { token } = await t.sessions.commit(s)
+    t.store.calls.length = 0
+    t.advance(60_000)
+    const again = await t.sessions.load(token)
+    const cookie = await t.sessions.commitResponse(again)
+    expect(t.store.ops()).toEqual(['find', 'touch'])
+    expect(cookie).toContain(`session=${token};`)
+    expect(cookie).toContain('Max-Age=1200')
+    t.advance(19 * 60_000)
+    expect((await t.sessions.load(token)).token).toBe(token)
+  })
+
+  it('falls back to a full commit under an idle timeout when the store has no touch', async () => {
+    const inner = new MemoryStore({ cleanupInterval: 0 })
+    const calls: string[] = []
+    const store: Store = {
+      find: (k) => inner.find(k),
+      commit: (k, d, e, m) => (calls.push(`commit:${m}`), inner.commit(k, d, e, m)),
+      delete: (k) => inner.delete(k),
+    }
+    const sessions = new SessionManager({ store, idleTimeout: 60_000 })
+    const s = await sessions.load('')
+    s.put('a', 1)
+    const { token } = await sessions.commit(s)
+    await sessions.commitResponse(await sessions.load(token))
+    expect(calls).toEqual(['commit:insert', 'commit:update'])
+  })
+})
+
+describe('Session#destroy, #renewToken and #mergeSession', () => {
+  it('destroy deletes the row, empties the session and resets token and deadline', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('foo', 'bar')
+    const { token } = await t.sessions.commit(s)
+    t.advance(1000)
+    await s.destroy()
+    expect(s.status).toBe('destroyed')
+    expect(s.token).toBe('')
+    expect(s.keys()).toEqual([])
+    expect(s.deadline.getTime()).toBe(t.now + 24 * HOUR)
+    expect(await t.store.find(token)).toBeUndefined()
+  })
+
+  it('destroy then put commits a brand-new token', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('foo', 'bar')
+    const { token } = await t.sessions.commit(s)
+    await s.destroy()
+    s.put('foo', 'again')
+    expect(s.status).toBe('modified')
+    const second = await t.sessions.commit(s)
+    expect(second.token).not.toBe(token)
+    expect(second.committed).toBe(true)
+  })
+
+  it('destroy keeps the session when the store fails to delete', async () => {
+    const inner = new MemoryStore({ cleanupInterval: 0 })
+    const sessions = new SessionManager({ store: failingStore(['delete'], inner) })
+    const s = await sessions.load('')
+    s.put('foo', 'bar')
+    await sessions.commit(s)
+    await expect(s.destroy()).rejects.toMatchObject({ code: 'ERR_STORE' })
+    expect(s.status).toBe('modified')
+    expect(s.get('foo')).toBe('bar')
+  })
+
+  it('renewToken deletes the old token now, issues a new one and resets the deadline', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('foo', 'bar')
+    const { token: old } = await t.sessions.commit(s)
+    t.advance(5000)
+    await s.renewToken()
+    expect(s.token).not.toBe(old)
+    expect(s.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(s.deadline.getTime()).toBe(t.now + 24 * HOUR)
+    expect(await t.store.find(old)).toBeUndefined()
+    const { token } = await t.sessions.commit(s)
+    expect(token).toBe(s.token)
+    expect((await t.sessions.load(token)).get('foo')).toBe('bar')
+  })
+
+  it('renewToken on an uncommitted session deletes nothing', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    await s.renewToken()
+    expect(t.store.ops()).toEqual([])
+  })
+
+  it('mergeSession copies the other values (other wins), extends the deadline and deletes the other', async () => {
+    const t = setup()
+    const other = generateToken()
+    await seed(t.store, other, t.now + 48 * HOUR, { cart: 3, shared: 'other' })
+    const s = await t.sessions.load('')
+    s.put('shared', 'mine')
+    s.put('own', true)
+    await s.mergeSession(other)
+    expect(s.get('cart')).toBe(3)
+    expect(s.get('shared')).toBe('other')
+    expect(s.get('own')).toBe(true)
+    expect(s.deadline.getTime()).toBe(t.now + 48 * HOUR)
+    expect(await t.store.find(other)).toBeUndefined()
+  })
+
+  it('mergeSession with an unknown token or its own token changes nothing', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('a', 1)
+    const { token } = await t.sessions.commit(s)
+    const loaded = await t.sessions.load(token)
+    await loaded.mergeSession(generateToken())
+    await loaded.mergeSession(token)
+    expect(loaded.status).toBe('unmodified')
+    expect(await t.store.find(token)).toBeDefined()
+  })
+})
+
+describe('SessionManager#iterate (SCS TestIterate)', () => {
+  it('visits every live session, and aborts with the first error', async () => {
+    const t = setup()
+    for (const i of ['0', '1', '2']) {
+      const s = await t.sessions.load('')
+      s.put('foo', i)
+      await t.sessions.commit(s)
+    }
+    const seen: string[] = []
+    await t.sessions.iterate((s) => {
+      seen.push(s.getString('foo'))
+    })
+    expect(seen.sort()).toEqual(['0', '1', '2'])
+    await expect(
+      t.sessions.iterate(() => {
+        throw new Error('expected error')
+      }),
+    ).rejects.toThrow('expected error')
+  })
+
+  it('can destroy and rewrite sessions with hashTokenInStore (fixes SCS bug)', async () => {
+    const t = setup({ hashTokenInStore: true })
+    const tokens: string[] = []
+    for (const name of ['ada', 'bob']) {
+      const s = await t.sessions.load('')
+      s.put('user', name)
+      tokens.push((await t.sessions.commit(s)).token)
+    }
+    await t.sessions.iterate(async (s) => {
+      if (s.get('user') === 'ada') await s.destroy()
+      else {
+        s.put('user', 'robert')
+        await t.sessions.commit(s)
+      }
+    })
+    expect((await t.sessions.load(tokens[0] ?? '')).token).toBe('')
+    expect((await t.sessions.load(tokens[1] ?? '')).get('user')).toBe('robert')
+    expect((await t.store.all()).size).toBe(1)
+  })
+
+  it('rejects with ERR_NOT_ITERABLE for a store without all()', async () => {
+    const sessions = new SessionManager({ store: failingStore([]) })
+    await expect(sessions.iterate(() => {})).rejects.toMatchObject({ code: 'ERR_NOT_ITERABLE' })
+  })
+})
+
+describe('SessionManager#from', () => {
+  it('throws ERR_NO_SESSION for an object no adapter attached a session to', () => {
+    const sessions = new SessionManager()
+    expect(() => sessions.from({})).toThrow(expect.objectContaining({ code: 'ERR_NO_SESSION' }))
+  })
+
+  it('keeps the sessions of two managers apart on one object', async () => {
+    const a = new SessionManager()
+    const b = new SessionManager({ cookie: { name: 'other' } })
+    const target = {}
+    const sa = await a.load('')
+    const sb = await b.load('')
+    a.attach(target, sa)
+    b.attach(target, sb)
+    expect(a.from(target)).toBe(sa)
+    expect(b.from(target)).toBe(sb)
+  })
+})
