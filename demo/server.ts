@@ -1,30 +1,26 @@
-// The seed's example: /put stores a message in the session, /get reads it back.
-// Served from the in-memory store until the SQLite store lands.
-import http from 'node:http'
-import { loadAndSave } from '../src/adapters/node.ts'
-import { SessionManager } from '../src/index.ts'
+// `npm start`: the demo on http://127.0.0.1:4000. SESSIONS_DB picks the SQLite file (default
+// sessions.db in the working directory) and PORT the port.
+import { createDemoServer } from './app.ts'
 
-const sessions = new SessionManager<{ message: string }>()
-
-const server = http.createServer(
-  loadAndSave(sessions, (req, res) => {
-    const session = sessions.from(req)
-    switch (req.url) {
-      case '/put':
-        session.put('message', 'Hello from a session!')
-        res.end()
-        return
-      case '/get':
-        res.end(session.getString('message'))
-        return
-      default:
-        res.statusCode = 404
-        res.end('Not Found\n')
-    }
-  }),
-)
-
+const dbPath = process.env.SESSIONS_DB ?? 'sessions.db'
 const port = Number(process.env.PORT ?? 4000)
-server.listen(port, '127.0.0.1', () => {
-  console.log(`sessionkit demo on http://127.0.0.1:${port}  (try /put, then /get)`)
+const demo = createDemoServer({ dbPath })
+
+demo.server.listen(port, '127.0.0.1', () => {
+  console.log(`sessionkit demo on http://127.0.0.1:${port}  (sessions in ${dbPath})`)
 })
+
+function shutdown(signal: NodeJS.Signals): void {
+  console.log(`${signal}: shutting down`)
+  // A browser's keep-alive connections would hold server.close() open; a second signal forces it.
+  process.once(signal, () => process.exit(1))
+  demo.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err)
+      process.exit(1)
+    },
+  )
+}
+process.once('SIGINT', shutdown)
+process.once('SIGTERM', shutdown)

@@ -1,0 +1,56 @@
+import http from 'node:http'
+import { loadAndSave } from '../src/adapters/node.ts'
+import { SessionManager } from '../src/index.ts'
+import type { DemoData, DemoSessions } from './routes.ts'
+import { pageRoutes, seedRoutes } from './routes.ts'
+import type { DemoStore } from './store.ts'
+import { openDemoStore } from './store.ts'
+
+/** Options of {@link createDemoServer}. */
+export interface DemoOptions {
+  /** The SQLite file sessions live in; created if missing. */
+  dbPath: string
+  /** The session manager's clock in ms since the epoch; tests inject one. @default Date.now */
+  clock?: () => number
+}
+
+/** A demo server, not yet listening, with what it needs to shut down. */
+export interface DemoServer {
+  server: http.Server
+  /** The page's manager: `cookie.persist: false`, so remember me decides the cookie's lifetime. */
+  sessions: DemoSessions
+  store: DemoStore
+  /** Stops accepting connections, drops idle keep-alive ones, then closes the store; idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Builds the demo app on a session store at `dbPath`: the seed's `/put` and `/get`, and a page at
+ * `/` with sign-in, remember me, a visit counter, a flash message and sign-out.
+ *
+ * @example
+ * const demo = createDemoServer({ dbPath: 'sessions.db' })
+ * demo.server.listen(4000, '127.0.0.1')
+ */
+export function createDemoServer(options: DemoOptions): DemoServer {
+  const store = openDemoStore(options.dbPath)
+  const clock = options.clock === undefined ? {} : { clock: options.clock }
+  // The page's cookie lasts as long as the browser unless the user ticks "remember me".
+  const sessions = new SessionManager<DemoData>({ store, cookie: { persist: false }, ...clock })
+  // The seed's routes keep the seed's defaults (a persistent cookie) on the same store and cookie.
+  const seedSessions = new SessionManager<DemoData>({ store, ...clock })
+  const page = loadAndSave(sessions, pageRoutes(sessions))
+  const seed = loadAndSave(seedSessions, seedRoutes(seedSessions))
+  const server = http.createServer((req, res) =>
+    req.url === '/put' || req.url === '/get' ? seed(req, res) : page(req, res),
+  )
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeIdleConnections()
+    }).then(() => store.close())
+    return closing
+  }
+  return { server, sessions, store, close }
+}

@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Session, SessionManager } from '../src/index.ts'
+import { REMEMBER_ME_KEY } from '../src/index.ts'
+import { readForm } from './form.ts'
+import { renderPage } from './page.ts'
+
+/** What the demo keeps in a session. */
+export type DemoData = { user: string; visits: number; flash: string; message: string }
+
+/** The demo's session manager type. */
+export type DemoSessions = SessionManager<DemoData>
+
+const MAX_NAME = 64
+
+// The page allows only its own inline styles and same-origin form posts.
+const PAGE_HEADERS = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+}
+
+function redirectHome(res: ServerResponse): void {
+  res.statusCode = 303
+  res.setHeader('Location', '/')
+  res.end()
+}
+
+function send(res: ServerResponse, status: number, text: string, headers = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers })
+  res.end(text)
+}
+
+async function signIn(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse) {
+  const form = await readForm(req)
+  if (form === undefined) return send(res, 413, 'Payload Too Large\n')
+  const session = sessions.from(req)
+  const name = (form.get('name') ?? '').trim().slice(0, MAX_NAME)
+  if (name === '') {
+    session.put('flash', 'Please enter a name to sign in.')
+    return redirectHome(res)
+  }
+  // A new token at sign-in, so a token planted before it (session fixation) is worth nothing.
+  await session.renewToken()
+  session.put('user', name)
+  session.rememberMe(form.get('remember') !== null)
+  session.put('flash', `Welcome, ${name}! You are signed in.`)
+  redirectHome(res)
+}
+
+async function signOut(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse) {
+  // destroy() deletes the row now and makes the response delete the cookie. A flash put after it
+  // would start a new session instead, so the page says "signed out" through its empty state.
+  await sessions.from(req).destroy()
+  redirectHome(res)
+}
+
+// The remember-me flag is sessionkit's own key, outside the demo's data type.
+function isRemembered(session: Session<DemoData>): boolean {
+  return (session as unknown as Session).getBoolean(REMEMBER_ME_KEY)
+}
+
+function home(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse): void {
+  const session = sessions.from(req)
+  // Every session change comes before the first byte: after it, changes throw.
+  const visits = session.getNumber('visits') + 1
+  session.put('visits', visits)
+  const flash = session.popString('flash')
+  const html = renderPage({
+    user: session.getString('user'),
+    visits,
+    flash,
+    remembered: isRemembered(session),
+    deadline: session.deadline,
+  })
+  res.writeHead(200, PAGE_HEADERS)
+  res.end(html)
+}
+
+/**
+ * The seed's example, byte for byte: `/put` stores a message and answers 200 with an empty body,
+ * `/get` writes it back. It expects `loadAndSave(sessions, …)` around it.
+ */
+export function seedRoutes(sessions: DemoSessions) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const session = sessions.from(req)
+    if (req.url === '/put') {
+      session.put('message', 'Hello from a session!')
+      res.end()
+    } else res.end(session.getString('message'))
+  }
+}
+
+/** The page's request handler (`/`, `/sign-in`, `/sign-out`); it expects `loadAndSave(sessions, …)` around it. */
+export function pageRoutes(sessions: DemoSessions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?', 1)[0]
+    const method = req.method ?? 'GET'
+    const get = method === 'GET' || method === 'HEAD'
+    switch (path) {
+      case '/':
+        if (get) return home(sessions, req, res)
+        return send(res, 405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' })
+      case '/sign-in':
+        if (method === 'POST') return signIn(sessions, req, res)
+        return send(res, 405, 'Method Not Allowed\n', { Allow: 'POST' })
+      case '/sign-out':
+        if (method === 'POST') return signOut(sessions, req, res)
+        return send(res, 405, 'Method Not Allowed\n', { Allow: 'POST' })
+      default:
+        send(res, 404, 'Not Found\n')
+    }
+  }
+}
