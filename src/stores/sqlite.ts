@@ -1,0 +1,290 @@
+import { createRequire } from 'node:module'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { StoreError } from '../errors.ts'
+import type { CommitMode, IterableStore } from '../store.ts'
+import { toSQLiteStoreError } from './sqlite-errors.ts'
+import {
+  checkTableName,
+  DEFAULT_TABLE,
+  goTimeString,
+  indexName,
+  schemaSQL,
+  statementsSQL,
+} from './sqlite-sql.ts'
+
+export { goTimeString } from './sqlite-sql.ts'
+
+/** A value the store binds: text, a number or bytes. */
+export type SQLiteValue = string | number | Uint8Array
+
+/** The part of a prepared statement the store calls (better-sqlite3 Statement, node:sqlite StatementSync). */
+export interface SQLiteStatement {
+  run(...params: SQLiteValue[]): { changes: number | bigint }
+  get(...params: SQLiteValue[]): unknown
+  all(...params: SQLiteValue[]): unknown[]
+}
+
+/** The part of a database connection the store calls (better-sqlite3 Database, node:sqlite DatabaseSync). */
+export interface SQLiteDatabase {
+  prepare(sql: string): SQLiteStatement
+  exec(sql: string): unknown
+  close(): unknown
+}
+
+/** Options for {@link SQLiteStore}. */
+export interface SQLiteStoreOptions {
+  /** How often expired rows are deleted, in ms; 0 disables the timer. @default 300_000 (5 min, as sqlite3store) */
+  cleanupInterval?: number
+  /** Create the table and its expiry index when missing; with false a missing table is a StoreError on use. @default true */
+  createTable?: boolean
+  /** Rows deleted per batch by `deleteExpired`; the event loop runs between batches. @default 500 */
+  cleanupBatchSize?: number
+  /** The table; a plain identifier (letters, digits, `_`). @default 'sessions' (Go's sqlite3store) */
+  tableName?: string
+  /** Receives a failed timed cleanup; the timer keeps running. @default logs with console.error */
+  onCleanupError?: (error: StoreError) => void
+}
+
+/** Options for {@link openSQLiteStore}: the store's options plus the connection's busy timeout. */
+export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
+  /** How long a write waits for another process's write lock, in ms. @default 5_000 */
+  busyTimeout?: number
+}
+
+type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStatement }
+
+// Stores made by openSQLiteStore own their connection and close it.
+const ownsDatabase = new WeakSet<SQLiteStore>()
+const encoder = new TextEncoder()
+
+const logCleanupError = (error: StoreError): void => {
+  console.error('sessionkit: SQLiteStore cleanup failed:', error)
+}
+
+// A row written by other tools may hold TEXT data (sqlite3store's own test fixtures do).
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  return encoder.encode(String(value))
+}
+
+/**
+ * A session store on a SQLite database, file-compatible with Go's sqlite3store: the same table,
+ * the same Julian-day expiry, the same liveness rule, so Go and Node programs can share one file.
+ * Statements are prepared once, on first use; every driver failure rejects with a StoreError whose
+ * `cause` is the SQLite error. Expired rows are deleted every 5 minutes, in small batches, by an
+ * unref'd timer; `close()` stops it (and closes the connection when {@link openSQLiteStore} made
+ * it).
+ *
+ * @example
+ * const store = new SQLiteStore(new Database('sessions.db'), { cleanupInterval: 60_000 })
+ */
+export class SQLiteStore implements IterableStore, Disposable {
+  readonly #db: SQLiteDatabase
+  readonly #table: string
+  readonly #batchSize: number
+  readonly #onCleanupError: (error: StoreError) => void
+  #statements: Statements | undefined
+  #timer: NodeJS.Timeout | undefined
+  #sweeping: Promise<number> | undefined
+  #closed = false
+
+  constructor(db: SQLiteDatabase, options: SQLiteStoreOptions = {}) {
+    if (typeof db?.prepare !== 'function' || typeof db.exec !== 'function') {
+      throw new TypeError(
+        'SQLiteStore: db must be a better-sqlite3 Database or a compatible connection',
+      )
+    }
+    const interval = options.cleanupInterval ?? 300_000
+    if (!Number.isFinite(interval) || interval < 0) {
+      throw new RangeError(
+        `SQLiteStore: cleanupInterval must be a non-negative number of ms, got ${interval}`,
+      )
+    }
+    const batch = options.cleanupBatchSize ?? 500
+    if (!Number.isSafeInteger(batch) || batch < 1) {
+      throw new RangeError(`SQLiteStore: cleanupBatchSize must be a positive integer, got ${batch}`)
+    }
+    this.#db = db
+    this.#table = checkTableName(options.tableName ?? DEFAULT_TABLE)
+    this.#batchSize = batch
+    this.#onCleanupError = options.onCleanupError ?? logCleanupError
+    if (options.createTable ?? true) this.#createSchema()
+    if (interval > 0) {
+      this.#timer = setInterval(() => {
+        this.deleteExpired().catch((err: unknown) => this.#reportCleanupError(err))
+      }, interval)
+      this.#timer.unref()
+    }
+  }
+
+  /** The table this store reads and writes. */
+  get tableName(): string {
+    return this.#table
+  }
+
+  async find(key: string): Promise<Uint8Array | undefined> {
+    const row = this.#run('find', (s) => s.find.get(key)) as { data: unknown } | undefined
+    return row === undefined ? undefined : toBytes(row.data)
+  }
+
+  async commit(key: string, data: Uint8Array, expiry: Date, mode?: CommitMode): Promise<boolean> {
+    const at = goTimeString(expiry)
+    return this.#run('commit', (s) => {
+      if (mode === 'update') return s.update.run(data, at, key).changes > 0
+      return (mode === 'insert' ? s.insert : s.upsert).run(key, data, at).changes > 0
+    })
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#run('delete', (s) => s.delete.run(key))
+  }
+
+  /** Moves a live row's expiry without rewriting its data; resolves false when no live row holds `key`. */
+  async touch(key: string, expiry: Date): Promise<boolean> {
+    const at = goTimeString(expiry)
+    return this.#run('touch', (s) => s.touch.run(at, key).changes > 0)
+  }
+
+  async all(): Promise<Map<string, Uint8Array>> {
+    const rows = this.#run('all', (s) => s.all.all()) as { token: string; data: unknown }[]
+    const out = new Map<string, Uint8Array>()
+    for (const row of rows) out.set(row.token, toBytes(row.data))
+    return out
+  }
+
+  /**
+   * Deletes every row with `expiry < julianday('now')` in batches of `cleanupBatchSize`, letting
+   * the event loop run between batches, and resolves the number deleted. A call made while a
+   * sweep runs joins it. Rejects with a StoreError when a batch fails; earlier batches stay done.
+   */
+  deleteExpired(): Promise<number> {
+    this.#sweeping ??= this.#sweep().finally(() => {
+      this.#sweeping = undefined
+    })
+    return this.#sweeping
+  }
+
+  /** Stops the cleanup timer; idempotent and never blocks. */
+  stopCleanup(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /**
+   * Stops cleanup and refuses further calls; closes the connection when {@link openSQLiteStore}
+   * opened it. Idempotent and never blocks: a running sweep stops at its next batch.
+   */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.stopCleanup()
+    if (!ownsDatabase.has(this)) return
+    try {
+      this.#db.close()
+    } catch (err) {
+      this.#reportCleanupError(err)
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  async #sweep(): Promise<number> {
+    let total = 0
+    for (;;) {
+      if (this.#closed) return total
+      const deleted = Number(
+        this.#run('cleanup', (s) => s.deleteBatch.run(this.#batchSize).changes),
+      )
+      total += deleted
+      if (deleted < this.#batchSize) return total
+      await yieldToEventLoop()
+    }
+  }
+
+  #run<T>(operation: string, body: (statements: Statements) => T): T {
+    if (this.#closed) {
+      throw new StoreError(`SQLiteStore ${operation} failed: the store is closed; create a new one`)
+    }
+    try {
+      return body(this.#statements ?? this.#prepare())
+    } catch (err) {
+      throw toSQLiteStoreError(err, operation, this.#table)
+    }
+  }
+
+  // Prepared together on first use, so a table created after the store still works, then reused.
+  #prepare(): Statements {
+    const sql = statementsSQL(this.#table)
+    const prepared = {} as Statements
+    for (const name of Object.keys(sql) as (keyof Statements)[]) {
+      prepared[name] = this.#db.prepare(sql[name])
+    }
+    this.#statements = prepared
+    return prepared
+  }
+
+  // Checks before creating, so a read-only or busy file with the schema already in place still opens.
+  #createSchema(): void {
+    try {
+      const schema = schemaSQL(this.#table)
+      const has = this.#db.prepare(statementsSQL(this.#table).hasObject)
+      if (has.get('table', this.#table) === undefined) this.#db.exec(schema.table)
+      if (has.get('index', indexName(this.#table)) === undefined) this.#db.exec(schema.index)
+    } catch (err) {
+      throw toSQLiteStoreError(err, 'create table', this.#table)
+    }
+  }
+
+  #reportCleanupError(err: unknown): void {
+    try {
+      this.#onCleanupError(toSQLiteStoreError(err, 'cleanup', this.#table))
+    } catch {
+      // A throwing error handler must not take the timer, or the process, down with it.
+    }
+  }
+}
+
+/**
+ * Opens (creating when missing) the SQLite file at `path` with better-sqlite3, sets WAL,
+ * `synchronous = NORMAL` and a busy timeout so several processes can share it, creates the schema
+ * and returns a store that owns the connection: its `close()` closes it. Throws a StoreError when
+ * the file cannot be opened.
+ *
+ * @example
+ * const store = openSQLiteStore('sessions.db')
+ */
+export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = {}): SQLiteStore {
+  const { busyTimeout = 5_000, ...storeOptions } = options
+  if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
+    throw new RangeError(
+      `openSQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
+    )
+  }
+  const table = storeOptions.tableName ?? DEFAULT_TABLE
+  // Loaded on demand so `sessionkit/sqlite` imports without better-sqlite3 for node:sqlite users.
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (
+    path: string,
+    options: { timeout: number },
+  ) => SQLiteDatabase
+  let db: SQLiteDatabase
+  try {
+    db = new Database(path, { timeout: busyTimeout })
+  } catch (err) {
+    throw toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+  }
+  try {
+    db.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = NORMAL')
+    const store = new SQLiteStore(db, storeOptions)
+    ownsDatabase.add(store)
+    return store
+  } catch (err) {
+    db.close()
+    throw err instanceof RangeError
+      ? err
+      : toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+  }
+}
