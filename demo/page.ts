@@ -48,7 +48,6 @@ export function renderPage(view: PageView): string {
     view.flash === ''
       ? ''
       : `<section class="card flash" role="status" id="flash">${escapeHtml(view.flash)}</section>\n`
-  const times = view.visits === 1 ? 'time' : 'times'
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -64,7 +63,8 @@ export function renderPage(view: PageView): string {
 ${flash}${view.user === '' ? signInCard() : signedInCard(view)}
 <section class="card">
   <h2>Visits</h2>
-  <p style="margin:0">You have viewed this page <span class="stat" id="visits">${view.visits}</span> ${times} in this session.</p>
+  <p class="stat" id="visits">${view.visits}</p>
+  <p class="muted">${view.visits === 1 ? 'page view' : 'page views'} in this session, this one included</p>
 </section>
 <footer>
   The seed example: <a href="/put">/put</a> stores a message, <a href="/get">/get</a> reads it back.

@@ -12,7 +12,8 @@ h1 span { color: var(--accent); }
   margin-bottom: 1rem; box-shadow: 0 1px 2px rgb(0 0 0 / 4%); }
 .card h2 { font-size: 1rem; margin: 0 0 .75rem; }
 .flash { background: #e8f5ec; border-color: #b9e0c5; color: #1f5f33; }
-.stat { font-size: 2rem; font-weight: 650; }
+.stat { font-size: 2.25rem; font-weight: 650; line-height: 1.1; margin: 0; }
+.muted { color: var(--muted); margin: 0; }
 dl { display: grid; grid-template-columns: auto 1fr; gap: .25rem 1rem; margin: 0; }
 dt { color: var(--muted); }
 dd { margin: 0; }

@@ -1,0 +1,198 @@
+import { mkdtempSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningDemo } from './helpers.ts'
+import {
+  CHROMIUM,
+  hasChromium,
+  LAUNCH,
+  rowExists,
+  sessionCookie,
+  signIn,
+  startDemo,
+  submit,
+} from './helpers.ts'
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-results/', import.meta.url))
+const MISSING = `${CHROMIUM} is missing: apt-get install chromium`
+
+// CI must run these tests; a developer without Chromium gets a named skip instead of a failure.
+if (!hasChromium && process.env.CI === 'true') {
+  describe('demo in Chromium', () => {
+    it('finds Debian Chromium in CI', () => {
+      expect.fail(MISSING)
+    })
+  })
+}
+
+describe.skipIf(!hasChromium)(
+  hasChromium ? 'demo in Chromium' : `demo in Chromium (skipped: ${MISSING})`,
+  () => {
+    let demo: RunningDemo
+    let browser: Browser
+    const contexts: BrowserContext[] = []
+
+    beforeAll(async () => {
+      ;[demo, browser] = await Promise.all([startDemo(), chromium.launch(LAUNCH)])
+    })
+
+    afterAll(async () => {
+      await browser?.close()
+      await demo?.close()
+    })
+
+    async function newPage(): Promise<Page> {
+      const context = await browser.newContext({ viewport: { width: 760, height: 620 } })
+      contexts.push(context)
+      return context.newPage()
+    }
+
+    async function token(page: Page): Promise<string> {
+      const cookie = await sessionCookie(page.context())
+      expect(cookie).toBeDefined()
+      return cookie?.value ?? ''
+    }
+
+    it("serves the seed's /put and /get", async () => {
+      const page = await newPage()
+      const put = await page.goto(`${demo.base}/put`)
+      expect(put?.status()).toBe(200)
+      expect(await put?.text()).toBe('')
+      const get = await page.goto(`${demo.base}/get`)
+      expect(await get?.text()).toBe('Hello from a session!')
+      // The seed's manager keeps SCS's default: a persistent cookie.
+      expect((await sessionCookie(page.context()))?.expires).toBeGreaterThan(Date.now() / 1000)
+    })
+
+    it('sets an HttpOnly, SameSite=Lax, Path=/ browser-session cookie that scripts cannot read', async () => {
+      const page = await newPage()
+      const response = await page.goto(`${demo.base}/`)
+      expect(await response?.headerValue('set-cookie')).toMatch(
+        /^session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax$/,
+      )
+      const cookie = await sessionCookie(page.context())
+      expect(cookie).toMatchObject({ path: '/', httpOnly: true, sameSite: 'Lax', expires: -1 })
+      expect(await page.evaluate(() => document.cookie)).not.toContain('session=')
+      expect(rowExists(demo.dbPath, cookie?.value ?? '')).toBe(true)
+    })
+
+    it('renews the token on sign-in and keeps the user signed in across a reload', async () => {
+      const page = await newPage()
+      await page.goto(`${demo.base}/`)
+      const before = await token(page)
+      await signIn(page, demo.base, 'Ada')
+      const after = await token(page)
+      expect(after).not.toBe(before)
+      expect(rowExists(demo.dbPath, before)).toBe(false)
+      expect(rowExists(demo.dbPath, after)).toBe(true)
+      await page.reload()
+      await expect(page.locator('#user').textContent()).resolves.toBe('Ada')
+      expect(await token(page)).toBe(after)
+    })
+
+    it('counts visits per session, one per page view', async () => {
+      const page = await newPage()
+      await page.goto(`${demo.base}/`)
+      expect(await page.locator('#visits').textContent()).toBe('1')
+      await page.reload()
+      await page.reload()
+      expect(await page.locator('#visits').textContent()).toBe('3')
+    })
+
+    it('shows the sign-in flash message once', async () => {
+      const page = await newPage()
+      await signIn(page, demo.base, 'Ada')
+      expect(await page.locator('#flash').textContent()).toBe('Welcome, Ada! You are signed in.')
+      await page.screenshot({ path: join(ARTIFACTS, 'demo.png'), fullPage: true })
+      await page.reload()
+      expect(await page.locator('#flash').count()).toBe(0)
+      expect(await page.locator('#user').textContent()).toBe('Ada')
+    })
+
+    it('escapes the user name in the page', async () => {
+      const page = await newPage()
+      const name = '<img src=x onerror=alert(1)>&"\''
+      await signIn(page, demo.base, name)
+      expect(await page.locator('#user').textContent()).toBe(name)
+      expect(await page.locator('#user img').count()).toBe(0)
+    })
+
+    it('signs out: the response deletes the cookie and the row is gone from the SQLite file', async () => {
+      const page = await newPage()
+      await signIn(page, demo.base, 'Ada', true)
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-remembered.png'), fullPage: true })
+      const signedIn = await token(page)
+      expect(rowExists(demo.dbPath, signedIn)).toBe(true)
+      const signOut = page.waitForResponse((r) => r.url() === `${demo.base}/sign-out`)
+      await submit(page, 'Sign out')
+      const response = await signOut
+      expect(response.status()).toBe(303)
+      expect(await response.headerValue('set-cookie')).toBe(
+        'session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; HttpOnly; SameSite=Lax',
+      )
+      // The browser dropped the cookie before following the redirect: it sent none.
+      const followed = response.request().redirectedTo()
+      expect(followed).not.toBeNull()
+      expect(await followed?.headerValue('cookie')).toBeNull()
+      expect(rowExists(demo.dbPath, signedIn)).toBe(false)
+      expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-signed-out.png'), fullPage: true })
+      // The page view after the redirect starts a new anonymous session, never the old one.
+      expect(await token(page)).not.toBe(signedIn)
+    })
+
+    it('keeps separate sessions in two browser contexts', async () => {
+      const [ada, bob] = await Promise.all([newPage(), newPage()])
+      await signIn(ada, demo.base, 'Ada')
+      await signIn(bob, demo.base, 'Bob')
+      await ada.reload()
+      await ada.reload()
+      expect(await ada.locator('#user').textContent()).toBe('Ada')
+      expect(await bob.locator('#user').textContent()).toBe('Bob')
+      expect(await ada.locator('#visits').textContent()).toBe('4')
+      expect(await bob.locator('#visits').textContent()).toBe('2')
+      expect(await token(ada)).not.toBe(await token(bob))
+    })
+
+    describe('across a browser restart (same profile directory)', () => {
+      async function signInThenRestart(remember: boolean) {
+        const profile = mkdtempSync(join(demo.dir, 'profile-'))
+        const first = await chromium.launchPersistentContext(profile, LAUNCH)
+        const page = first.pages()[0] ?? (await first.newPage())
+        await signIn(page, demo.base, 'Ada', remember)
+        const cookie = await sessionCookie(first)
+        // close() shuts Chromium down cleanly, so it writes its cookie database.
+        await first.close()
+        const second = await chromium.launchPersistentContext(profile, LAUNCH)
+        try {
+          const restored = await sessionCookie(second)
+          const again = second.pages()[0] ?? (await second.newPage())
+          await again.goto(`${demo.base}/`)
+          const user = await again.locator('#user').count()
+          return { cookie, restored, user }
+        } finally {
+          await second.close()
+        }
+      }
+
+      it('keeps a remembered sign-in: the cookie has Expires and is restored', async () => {
+        const { cookie, restored, user } = await signInThenRestart(true)
+        expect(cookie?.expires).toBeGreaterThan(Date.now() / 1000 + 23 * 3600)
+        expect(restored?.value).toBe(cookie?.value)
+        expect(user).toBe(1)
+      })
+
+      it('forgets a sign-in without remember me: Chromium drops the browser-session cookie', async () => {
+        const { cookie, restored, user } = await signInThenRestart(false)
+        expect(cookie?.expires).toBe(-1)
+        expect(restored).toBeUndefined()
+        expect(user).toBe(0)
+        // The server still holds the session until it expires; only the browser forgot its token.
+        expect(rowExists(demo.dbPath, cookie?.value ?? '')).toBe(true)
+      })
+    })
+  },
+)
