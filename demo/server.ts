@@ -1,5 +1,6 @@
 // `npm start`: the demo on http://127.0.0.1:4000. SESSIONS_DB picks the SQLite file (default
 // sessions.db in the working directory) and PORT the port.
+import type { AddressInfo } from 'node:net'
 import { createDemoServer } from './app.ts'
 
 const dbPath = process.env.SESSIONS_DB ?? 'sessions.db'
@@ -7,7 +8,8 @@ const port = Number(process.env.PORT ?? 4000)
 const demo = createDemoServer({ dbPath })
 
 demo.server.listen(port, '127.0.0.1', () => {
-  console.log(`sessionkit demo on http://127.0.0.1:${port}  (sessions in ${dbPath})`)
+  const { port: actual } = demo.server.address() as AddressInfo
+  console.log(`sessionkit demo on http://127.0.0.1:${actual}  (sessions in ${dbPath})`)
 })
 
 function shutdown(signal: NodeJS.Signals): void {

@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningDemo } from './helpers.ts'
 import {
+  ACTION_TIMEOUT,
   CHROMIUM,
   hasChromium,
   LAUNCH,
@@ -33,7 +34,6 @@ describe.skipIf(!hasChromium)(
   () => {
     let demo: RunningDemo
     let browser: Browser
-    const contexts: BrowserContext[] = []
 
     beforeAll(async () => {
       ;[demo, browser] = await Promise.all([startDemo(), chromium.launch(LAUNCH)])
@@ -46,7 +46,7 @@ describe.skipIf(!hasChromium)(
 
     async function newPage(): Promise<Page> {
       const context = await browser.newContext({ viewport: { width: 760, height: 620 } })
-      contexts.push(context)
+      context.setDefaultTimeout(ACTION_TIMEOUT)
       return context.newPage()
     }
 
@@ -161,12 +161,18 @@ describe.skipIf(!hasChromium)(
       async function signInThenRestart(remember: boolean) {
         const profile = mkdtempSync(join(demo.dir, 'profile-'))
         const first = await chromium.launchPersistentContext(profile, LAUNCH)
-        const page = first.pages()[0] ?? (await first.newPage())
-        await signIn(page, demo.base, 'Ada', remember)
-        const cookie = await sessionCookie(first)
-        // close() shuts Chromium down cleanly, so it writes its cookie database.
-        await first.close()
+        first.setDefaultTimeout(ACTION_TIMEOUT)
+        let cookie: Awaited<ReturnType<typeof sessionCookie>>
+        try {
+          const page = first.pages()[0] ?? (await first.newPage())
+          await signIn(page, demo.base, 'Ada', remember)
+          cookie = await sessionCookie(first)
+        } finally {
+          // close() shuts Chromium down cleanly, so it writes its cookie database.
+          await first.close()
+        }
         const second = await chromium.launchPersistentContext(profile, LAUNCH)
+        second.setDefaultTimeout(ACTION_TIMEOUT)
         try {
           const restored = await sessionCookie(second)
           const again = second.pages()[0] ?? (await second.newPage())

@@ -6,6 +6,9 @@ import Database from 'better-sqlite3'
 import type { BrowserContext, LaunchOptions, Page } from 'playwright-core'
 import { createDemoServer } from '../../demo/app.ts'
 
+/** How long one browser action may take; a broken server fails a test in seconds, not minutes. */
+export const ACTION_TIMEOUT = 5_000
+
 /** Debian's Chromium (`apt-get install chromium`); the tests never download a browser. */
 export const CHROMIUM = '/usr/bin/chromium'
 
@@ -48,9 +51,12 @@ export async function startDemo(): Promise<RunningDemo> {
     dbPath,
     dir,
     async close() {
-      demo.server.closeAllConnections()
-      await demo.close()
-      rmSync(dir, { recursive: true, force: true })
+      try {
+        demo.server.closeAllConnections()
+        await demo.close()
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     },
   }
 }
