@@ -71,7 +71,8 @@ function encodeObject(value: object, key: string, state: EncodeState): Json {
   if (value instanceof Uint8Array) return tag(state, 'bytes', Buffer.from(value).toString('base64'))
   if (value instanceof Map) {
     const entries: Json[] = []
-    for (const [k, v] of value) entries.push([encodeValue(k, key, state), encodeValue(v, key, state)])
+    for (const [k, v] of value)
+      entries.push([encodeValue(k, key, state), encodeValue(v, key, state)])
     return tag(state, 'Map', entries)
   }
   if (value instanceof Set) {
@@ -84,7 +85,10 @@ function encodeObject(value: object, key: string, state: EncodeState): Json {
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown'
-    fail(key, `instances of ${name} are not storable; store plain objects, arrays, Date, Uint8Array, BigInt, Map or Set`)
+    fail(
+      key,
+      `instances of ${name} are not storable; store plain objects, arrays, Date, Uint8Array, BigInt, Map or Set`,
+    )
   }
   const out: { [k: string]: Json } = {}
   for (const k of Object.keys(value)) {
@@ -157,7 +161,9 @@ export const jsonCodec: Codec = {
         configurable: true,
       })
     }
-    const envelope = state.tagged ? { d: deadline.getTime(), t: 1, v } : { d: deadline.getTime(), v }
+    const envelope = state.tagged
+      ? { d: deadline.getTime(), t: 1, v }
+      : { d: deadline.getTime(), v }
     return Buffer.from(JSON.stringify(envelope), 'utf8')
   },
 

@@ -62,7 +62,8 @@ export interface ResolvedOptions {
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const COOKIE_ATTR = /^[\u0021-\u003a\u003c-\u007e]*$/
-const DOMAIN = /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+const DOMAIN =
+  /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
 const TOP_KEYS = new Set<string>([
   'store',
   'lifetime',
@@ -98,8 +99,16 @@ function checkKeys(given: object, allowed: Set<string>, where: string): void {
 
 function duration(value: unknown, option: string, fallback: number, allowZero: boolean): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    invalid(option, `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`)
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
+    invalid(
+      option,
+      `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`,
+    )
   }
   return value
 }
@@ -110,10 +119,18 @@ function flag(value: unknown, option: string, fallback: boolean): boolean {
   return value
 }
 
-function oneOf<T extends string>(value: unknown, option: string, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  value: unknown,
+  option: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback
   if (!allowed.includes(value as T)) {
-    invalid(option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`)
+    invalid(
+      option,
+      `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`,
+    )
   }
   return value as T
 }
@@ -123,7 +140,10 @@ function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
   checkKeys(cookie, COOKIE_KEYS, 'cookie.')
   const name = cookie.name ?? 'session'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    invalid('cookie.name', `must be a non-empty RFC 6265 token (letters, digits, !#$%&'*+-.^_\`|~), got ${JSON.stringify(name)}`)
+    invalid(
+      'cookie.name',
+      `must be a non-empty RFC 6265 token (letters, digits, !#$%&'*+-.^_\`|~), got ${JSON.stringify(name)}`,
+    )
   }
   const path = cookie.path ?? '/'
   if (typeof path !== 'string' || !COOKIE_ATTR.test(path)) {
@@ -131,7 +151,10 @@ function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
   }
   const domain = cookie.domain === '' ? undefined : cookie.domain
   if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN.test(domain))) {
-    invalid('cookie.domain', `must be a host name such as example.com, got ${JSON.stringify(domain)}`)
+    invalid(
+      'cookie.domain',
+      `must be a host name such as example.com, got ${JSON.stringify(domain)}`,
+    )
   }
   const sameSite = cookie.sameSite ?? 'lax'
   if (sameSite !== false && sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
@@ -140,10 +163,16 @@ function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
   const secure = flag(cookie.secure, 'cookie.secure', false)
   const partitioned = flag(cookie.partitioned, 'cookie.partitioned', false)
   if (sameSite === 'none' && !secure) {
-    invalid('cookie.sameSite', `'none' needs cookie.secure: true; browsers reject SameSite=None cookies without Secure`)
+    invalid(
+      'cookie.sameSite',
+      `'none' needs cookie.secure: true; browsers reject SameSite=None cookies without Secure`,
+    )
   }
   if (partitioned && !secure) {
-    invalid('cookie.partitioned', 'needs cookie.secure: true; browsers reject Partitioned cookies without Secure')
+    invalid(
+      'cookie.partitioned',
+      'needs cookie.secure: true; browsers reject Partitioned cookies without Secure',
+    )
   }
   return {
     name,

@@ -24,7 +24,7 @@ export interface CommitResult {
  * @example
  * const sessions = new SessionManager<{ userId: number }>({ lifetime: 24 * 60 * 60 * 1000 })
  */
-export class SessionManager<Data extends SessionData = SessionData> {
+export class SessionManager<Data extends object = SessionData> {
   readonly #options: ResolvedOptions
   readonly #host: SessionHost
   readonly #cookies: CookieWriter
@@ -142,7 +142,12 @@ export class SessionManager<Data extends SessionData = SessionData> {
     } else {
       const data = encode(this.#options.codec, new Date(state.deadline), state.values)
       try {
-        committed = await store.commit(state.key, data, expiryDate, state.stored ? 'update' : 'insert')
+        committed = await store.commit(
+          state.key,
+          data,
+          expiryDate,
+          state.stored ? 'update' : 'insert',
+        )
       } catch (err) {
         throw toStoreError(err, 'commit')
       }

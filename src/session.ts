@@ -3,11 +3,11 @@ import { SessionError, toStoreError } from './errors.ts'
 import type { Store } from './store.ts'
 import { generateToken } from './token.ts'
 
-/** The shape of a manager's session data: key → value type. */
+/** The default session data type: any string key, unknown values. Managers accept any object type (interfaces too). */
 export type SessionData = Record<string, unknown>
 
 /** The string keys of a session data type. */
-export type SessionKey<Data extends SessionData> = Extract<keyof Data, string>
+export type SessionKey<Data extends object> = Extract<keyof Data, string>
 
 /** `unmodified`: nothing to write; `modified`: commit at the end of the request; `destroyed`: send the deletion cookie. */
 export type SessionStatus = 'unmodified' | 'modified' | 'destroyed'
@@ -52,7 +52,7 @@ export const kState: unique symbol = Symbol('sessionkit.state')
  * missing key, clear of an empty session). Once the response has started, a write throws
  * `ERR_SESSION_SENT` instead of being lost.
  */
-export class Session<Data extends SessionData = SessionData> {
+export class Session<Data extends object = SessionData> {
   /** @internal */
   readonly [kState]: SessionState
   readonly #host: SessionHost

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { generateToken, hashToken, jsonCodec, MemoryStore, SessionManager } from '../src/index.ts'
 import type { SessionError, Store } from '../src/index.ts'
+import { generateToken, hashToken, jsonCodec, MemoryStore, SessionManager } from '../src/index.ts'
 import { failingStore, RecordingStore } from './helpers/stores.ts'
 
 const HOUR = 3600_000
@@ -22,8 +22,17 @@ function setup(options: ConstructorParameters<typeof SessionManager>[0] = {}) {
   }
 }
 
-async function seed(store: Store, token: string, deadline: number, values: Record<string, unknown>) {
-  await store.commit(token, jsonCodec.encode(new Date(deadline), new Map(Object.entries(values))), new Date(deadline))
+async function seed(
+  store: Store,
+  token: string,
+  deadline: number,
+  values: Record<string, unknown>,
+) {
+  await store.commit(
+    token,
+    jsonCodec.encode(new Date(deadline), new Map(Object.entries(values))),
+    new Date(deadline),
+  )
 }
 
 describe('SessionManager#load (SCS TestSessionManager_Load)', () => {
@@ -96,7 +105,11 @@ describe('SessionManager#load (SCS TestSessionManager_Load)', () => {
   it('treats a session whose stored deadline has passed as gone, even if the store returns it', async () => {
     const t = setup()
     const token = generateToken()
-    await t.store.commit(token, jsonCodec.encode(new Date(t.now - 1), new Map()), new Date(t.now + HOUR))
+    await t.store.commit(
+      token,
+      jsonCodec.encode(new Date(t.now - 1), new Map()),
+      new Date(t.now + HOUR),
+    )
     expect((await t.sessions.load(token)).token).toBe('')
   })
 
@@ -229,7 +242,10 @@ describe('SessionManager#commit (SCS TestSessionManager_Commit)', () => {
     const calls: string[] = []
     const store: Store = {
       find: (k) => inner.find(k),
-      commit: (k, d, e, m) => (calls.push(`commit:${m}`), inner.commit(k, d, e, m)),
+      commit: (k, d, e, m) => {
+        calls.push(`commit:${m}`)
+        return inner.commit(k, d, e, m)
+      },
       delete: (k) => inner.delete(k),
     }
     const sessions = new SessionManager({ store, idleTimeout: 60_000 })

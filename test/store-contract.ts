@@ -93,7 +93,8 @@ export function describeStore(name: string, makeHarness: () => Promise<StoreHarn
       const store = h.store as Partial<IterableStore>
       if (store.all === undefined) return
       expect((await store.all()).size).toBe(0)
-      for (let i = 0; i < 4; i++) await h.store.commit(`token_${i}`, enc(`token_${i}`), inMinutes(1))
+      for (let i = 0; i < 4; i++)
+        await h.store.commit(`token_${i}`, enc(`token_${i}`), inMinutes(1))
       await h.store.commit('gone', enc('gone'), new Date(Date.now() - 5_000))
       const all = await store.all()
       expect([...all.keys()].sort()).toEqual(['token_0', 'token_1', 'token_2', 'token_3'])

@@ -7,7 +7,11 @@ import { addVaryCookie, hookResponse } from './response-hook.ts'
 export type NextFunction = (err?: unknown) => void
 
 /** An Express middleware over node's request and response. */
-export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void
+export type SessionMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: NextFunction,
+) => void
 
 /**
  * Express middleware (SCS LoadAndSave): loads the session into `req.session` and
@@ -18,7 +22,7 @@ export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next
  * app.use(loadAndSave(sessions))
  * app.get('/put', (req, res) => { sessions.from(req).put('message', 'Hello'); res.end() })
  */
-export function loadAndSave<Data extends SessionData>(manager: SessionManager<Data>): SessionMiddleware {
+export function loadAndSave<Data extends object>(manager: SessionManager<Data>): SessionMiddleware {
   const core = manager as unknown as SessionManager<SessionData>
   return function sessionMiddleware(req, res, next) {
     if (core.peek(req) !== undefined) {

@@ -24,7 +24,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
  *   res.end()
  * }))
  */
-export function loadAndSave<Data extends SessionData>(
+export function loadAndSave<Data extends object>(
   manager: SessionManager<Data>,
   handler: NodeHandler,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {

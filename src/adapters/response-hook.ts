@@ -12,12 +12,17 @@ const IDLE = 0
 const COMMITTING = 1
 const PASSTHROUGH = 2
 
-interface HookState {
-  phase: 0 | 1 | 2
+/** One manager's session on a response; nested loadAndSave calls add one each. */
+interface HookEntry {
   manager: SessionManager<SessionData>
   session: Session<SessionData>
   req: IncomingMessage
   onFailure: CommitFailure
+}
+
+interface HookState {
+  phase: 0 | 1 | 2
+  entries: HookEntry[]
   original: Record<Method, AnyFn>
   queue: Array<[Method, unknown[]]>
 }
@@ -55,8 +60,11 @@ function pass(res: Hooked, method: Method, args: unknown[]): unknown {
   return res[kHook].original[method].apply(res, args)
 }
 
-// The first write of any kind runs the commit step; while a store write is pending, the calls
-// queue in order and replay afterwards, so no byte leaves before the session is saved.
+type Outcome = string | undefined | Promise<string | undefined>
+
+// The first write of any kind runs the commit step of every session on the response; while a
+// store write is pending, the calls queue in order and replay afterwards, so no byte leaves
+// before the sessions are saved.
 function intercept(res: Hooked, method: Method, args: unknown[]): unknown {
   const state = res[kHook]
   if (state.phase === PASSTHROUGH) return pass(res, method, args)
@@ -65,36 +73,61 @@ function intercept(res: Hooked, method: Method, args: unknown[]): unknown {
     return method === 'write' ? true : res
   }
   addVaryCookie(res)
-  let outcome: string | undefined | Promise<string | undefined>
-  try {
-    outcome = state.manager.commitResponse(state.session)
-  } catch (err) {
-    state.phase = PASSTHROUGH
-    state.onFailure(err as Error, state.req, res)
-    return method === 'write' ? false : res
+  const outcomes: Outcome[] = []
+  let pending = false
+  for (const entry of state.entries) {
+    let outcome: Outcome
+    try {
+      outcome = entry.manager.commitResponse(entry.session)
+    } catch (err) {
+      state.phase = PASSTHROUGH
+      entry.onFailure(err as Error, entry.req, res)
+      return method === 'write' ? false : res
+    }
+    if (outcome instanceof Promise) {
+      pending = true
+      // The failure is handled below, after every outcome is known.
+      outcome.catch(() => {})
+    }
+    outcomes.push(outcome)
   }
-  if (!(outcome instanceof Promise)) {
+  if (!pending) {
     state.phase = PASSTHROUGH
-    if (outcome !== undefined) appendSessionCookie(res, state.manager, outcome)
+    outcomes.forEach((cookie, i) => {
+      const entry = state.entries[i]
+      if (cookie !== undefined && entry) appendSessionCookie(res, entry.manager, cookie as string)
+    })
     return pass(res, method, args)
   }
   state.phase = COMMITTING
   state.queue.push([method, args])
-  outcome.then(
-    (cookie) => {
-      state.phase = PASSTHROUGH
-      if (cookie !== undefined && !res.headersSent) appendSessionCookie(res, state.manager, cookie)
-      const queue = state.queue
-      state.queue = []
-      for (const [m, a] of queue) pass(res, m, a)
-    },
-    (err: Error) => {
-      state.phase = PASSTHROUGH
-      state.queue = []
-      state.onFailure(err, state.req, res)
-    },
-  )
+  settle(res, state, outcomes)
   return method === 'write' ? true : res
+}
+
+async function settle(res: Hooked, state: HookState, outcomes: Outcome[]): Promise<void> {
+  const cookies: Array<string | undefined> = []
+  for (const [i, outcome] of outcomes.entries()) {
+    const entry = state.entries[i] as HookEntry
+    try {
+      cookies.push(await outcome)
+    } catch (err) {
+      state.phase = PASSTHROUGH
+      state.queue = []
+      entry.onFailure(err as Error, entry.req, res)
+      return
+    }
+  }
+  state.phase = PASSTHROUGH
+  if (!res.headersSent) {
+    cookies.forEach((cookie, i) => {
+      const entry = state.entries[i]
+      if (cookie !== undefined && entry) appendSessionCookie(res, entry.manager, cookie)
+    })
+  }
+  const queue = state.queue
+  state.queue = []
+  for (const [m, a] of queue) pass(res, m, a)
 }
 
 function writeHead(this: Hooked, ...args: unknown[]): unknown {
@@ -111,7 +144,8 @@ function flushHeaders(this: Hooked, ...args: unknown[]): unknown {
 }
 
 /**
- * Makes `res` run the session's commit step before its first byte: on the first writeHead,
+ * Makes `res` run the session's commit step before its first byte (a second manager on the same
+ * response joins the first one's hook): on the first writeHead,
  * write, end or flushHeaders it adds Vary, commits, adds Set-Cookie and Cache-Control, then lets
  * the response through. A commit failure calls `onFailure` instead and drops what the handler
  * wrote, so a failed save never reaches the client as a success.
@@ -124,12 +158,15 @@ export function hookResponse(
   onFailure: CommitFailure,
 ): void {
   const hooked = res as Hooked
+  const entry: HookEntry = { manager, session, req, onFailure }
+  const existing = (hooked as Partial<Hooked>)[kHook]
+  if (existing !== undefined) {
+    existing.entries.push(entry)
+    return
+  }
   hooked[kHook] = {
     phase: IDLE,
-    manager,
-    session,
-    req,
-    onFailure,
+    entries: [entry],
     original: {
       writeHead: res.writeHead as AnyFn,
       write: res.write as AnyFn,

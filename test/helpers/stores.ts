@@ -1,5 +1,5 @@
-import { MemoryStore } from '../../src/index.ts'
 import type { CommitMode, Store } from '../../src/index.ts'
+import { MemoryStore } from '../../src/index.ts'
 
 /** One recorded store call. */
 export type StoreCall = [op: string, key: string, mode?: CommitMode]
@@ -40,7 +40,9 @@ export function failingStore(
 ): Store {
   // A plain driver-style error: the manager must wrap it in a StoreError with it as the cause.
   const boom = (op: string) =>
-    Promise.reject(Object.assign(new Error(`${op}: connect ECONNREFUSED`), { code: 'ECONNREFUSED' }))
+    Promise.reject(
+      Object.assign(new Error(`${op}: connect ECONNREFUSED`), { code: 'ECONNREFUSED' }),
+    )
   return {
     find: (key) => (failOn.includes('find') ? boom('find') : inner.find(key)),
     commit: (key, data, expiry, mode) =>
