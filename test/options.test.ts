@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import type { SessionManagerOptions } from '../src/index.ts'
+import { MemoryStore, SessionManager } from '../src/index.ts'
+
+const make = (options: unknown) => () => new SessionManager(options as SessionManagerOptions)
+
+describe('SessionManager options', () => {
+  it("has SCS's defaults: cookie 'session', Path=/, HttpOnly, Lax, persistent, 24 h", async () => {
+    const now = Date.parse('2019-04-26T10:28:19Z')
+    const sessions = new SessionManager({ clock: () => now })
+    expect(sessions.cookieName).toBe('session')
+    expect(sessions.store).toBeInstanceOf(MemoryStore)
+    expect((await sessions.load('')).deadline.getTime()).toBe(now + 86_400_000)
+    expect(sessions.cacheControl).toBe('no-cache="Set-Cookie"')
+  })
+
+  const invalid: Array<[string, unknown, RegExp]> = [
+    ['a negative lifetime', { lifetime: -1 }, /option lifetime must be a positive number/],
+    ['a zero lifetime', { lifetime: 0 }, /option lifetime/],
+    ['a non-numeric idleTimeout', { idleTimeout: '5m' }, /option idleTimeout/],
+    ['an invalid cookie name', { cookie: { name: 'my session' } }, /option cookie\.name/],
+    ['an empty cookie name', { cookie: { name: '' } }, /option cookie\.name/],
+    ['SameSite=None without Secure', { cookie: { sameSite: 'none' } }, /cookie\.sameSite.*secure/],
+    ['an unknown SameSite', { cookie: { sameSite: 'Lax' } }, /option cookie\.sameSite/],
+    ['Partitioned without Secure', { cookie: { partitioned: true } }, /option cookie\.partitioned/],
+    ['a path with a semicolon', { cookie: { path: '/a;b' } }, /option cookie\.path/],
+    ['a bad domain', { cookie: { domain: 'exa mple.com' } }, /option cookie\.domain/],
+    ['a misspelt option', { lifeTime: 1000 }, /option lifeTime is not a known option/],
+    ['a misspelt cookie option', { cookie: { httponly: true } }, /option cookie\.httponly/],
+    [
+      'a store without commit',
+      { store: { find() {}, delete() {} } },
+      /option store must implement commit/,
+    ],
+    ['a codec without decode', { codec: { encode() {} } }, /option codec/],
+    ['an unknown cacheControl', { cacheControl: 'private' }, /option cacheControl/],
+    ['a non-boolean secure', { cookie: { secure: 'yes' } }, /option cookie\.secure/],
+  ]
+  for (const [what, options, message] of invalid) {
+    it(`rejects ${what} at construction with ERR_OPTIONS`, () => {
+      expect(make(options)).toThrow(
+        expect.objectContaining({ code: 'ERR_OPTIONS', message: expect.stringMatching(message) }),
+      )
+    })
+  }
+
+  it('accepts SameSite=None with Secure and Partitioned', () => {
+    expect(make({ cookie: { sameSite: 'none', secure: true, partitioned: true } })).not.toThrow()
+  })
+})
