@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  exports: Record<string, string | { types: string; default: string }>
+  peerDependencies: Record<string, string>
+  peerDependenciesMeta: Record<string, { optional?: boolean }>
+  type: string
+  engines: { node: string }
+}
+const subpaths = Object.entries(pkg.exports).filter(
+  (entry): entry is [string, { types: string; default: string }] => typeof entry[1] !== 'string',
+)
+const root = new URL('../', import.meta.url)
+
+describe('package shape', () => {
+  it('is ESM only, for Node >= 20.19, with every peer optional', () => {
+    expect(pkg.type).toBe('module')
+    expect(pkg.engines.node).toBe('>=20.19')
+    for (const peer of Object.keys(pkg.peerDependencies)) {
+      expect(pkg.peerDependenciesMeta[peer]?.optional, peer).toBe(true)
+    }
+  })
+
+  it('has a source file for every export and an export for every entry file', () => {
+    for (const [, target] of subpaths) {
+      const src = target.default.replace('./dist/', 'src/').replace(/\.js$/, '.ts')
+      expect(existsSync(new URL(src, root)), src).toBe(true)
+    }
+  })
+
+  it('builds with tsc and every subpath loads from the built package by its name', async () => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' })
+    for (const [name, target] of subpaths) {
+      expect(existsSync(new URL(target.types, root)), target.types).toBe(true)
+      const mod = (await import(`sessionkit${name.slice(1)}`)) as Record<string, unknown>
+      if (name === '.') expect(typeof mod.SessionManager).toBe('function')
+      else if (name.startsWith('./') && /node|express|fastify|koa|fetch|hono/.test(name)) {
+        expect(typeof mod.loadAndSave, name).toBe('function')
+      } else expect(Object.keys(mod).length, name).toBeGreaterThan(0)
+    }
+  }, 120_000)
+
+  it('keeps the core free of value imports from any peer package', () => {
+    const core = readdirSync(new URL('src/', root)).filter((f) => f.endsWith('.ts'))
+    for (const file of core) {
+      const text = readFileSync(new URL(`src/${file}`, root), 'utf8')
+      const imports = [...text.matchAll(/^import (?!type)[^\n]* from '([^']+)'/gm)].map((m) => m[1])
+      for (const spec of imports) expect(spec, file).toMatch(/^(\.|node:|cookie$)/)
+    }
+  })
+})
