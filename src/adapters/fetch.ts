@@ -1,0 +1,101 @@
+import type { Session, SessionData } from '../session.ts'
+import type { SessionManager } from '../session-manager.ts'
+
+/** A Fetch handler that also receives the request's session; it may be async. */
+export type FetchSessionHandler<Data extends object> = (
+  request: Request,
+  session: Session<Data>,
+) => Response | Promise<Response>
+
+// Cookie, or `*`, already listed as a whole Vary member.
+const VARY_HAS_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i
+
+/**
+ * The Vary value with `Cookie` added: `Cookie` for none, the value unchanged when it already
+ * names Cookie or is `*`, and `<value>, Cookie` otherwise, so the header never lists it twice.
+ */
+export function varyWithCookie(vary: string | null | undefined): string {
+  if (vary === null || vary === undefined || vary.trim() === '') return 'Cookie'
+  return VARY_HAS_COOKIE.test(vary) ? vary : `${vary}, Cookie`
+}
+
+/**
+ * Adds the commit step's headers to a mutable `Headers`: `Vary: Cookie` always, and with a cookie
+ * its `Set-Cookie` plus the manager's Cache-Control (appended; `no-store` replaces).
+ */
+export function setSessionHeaders(
+  headers: Headers,
+  manager: SessionManager<SessionData>,
+  cookie: string | undefined,
+): void {
+  headers.set('Vary', varyWithCookie(headers.get('Vary')))
+  if (cookie === undefined) return
+  headers.append('Set-Cookie', cookie)
+  if (manager.cacheControl === 'no-store') headers.set('Cache-Control', 'no-store')
+  else headers.append('Cache-Control', manager.cacheControl)
+}
+
+/**
+ * `response` with the commit step's headers ({@link setSessionHeaders}) added in place, or a copy
+ * carrying them when its headers are immutable (`Response.redirect()`, `fetch()` results).
+ */
+export function withSessionHeaders(
+  response: Response,
+  manager: SessionManager<SessionData>,
+  cookie: string | undefined,
+): Response {
+  try {
+    setSessionHeaders(response.headers, manager, cookie)
+    return response
+  } catch (err) {
+    // Immutable headers throw on the first write, so nothing was half-applied.
+    if (!(err instanceof TypeError)) throw err
+  }
+  const copy = new Response(response.body, response)
+  setSessionHeaders(copy.headers, manager, cookie)
+  return copy
+}
+
+/**
+ * Loads the session named by a request's Cookie header (synchronously, with no store call, when
+ * it holds no well-formed token). Rejects with the manager's `ERR_STORE` or `ERR_CODEC` errors.
+ */
+export function loadRequestSession<Data extends object>(
+  manager: SessionManager<Data>,
+  request: Request,
+): Session<Data> | Promise<Session<Data>> {
+  return manager.loadCookieHeader(request.headers.get('cookie') ?? undefined)
+}
+
+/**
+ * Wraps a Fetch handler with session loading and saving (SCS LoadAndSave) for `(Request) =>
+ * Response` runtimes: the handler gets the session as its second argument (also
+ * `manager.from(request)`); once it returns, the session is committed and `Vary`, `Set-Cookie`
+ * and `Cache-Control` are added to its Response (to a copy when that Response's headers are
+ * immutable). The body is not read, so streamed responses stay streamed and any later session
+ * change throws `ERR_SESSION_SENT`. Load and commit failures reject the returned promise, the
+ * runtime's error path, and no Set-Cookie is sent.
+ *
+ * @example
+ * export default {
+ *   fetch: loadAndSave(sessions, async (request, session) => {
+ *     session.put('message', 'Hello from a session!')
+ *     return new Response('ok')
+ *   }),
+ * }
+ */
+export function loadAndSave<Data extends object>(
+  manager: SessionManager<Data>,
+  handler: FetchSessionHandler<Data>,
+): (request: Request) => Promise<Response> {
+  const core = manager as unknown as SessionManager<SessionData>
+  return async function sessionHandler(request) {
+    const attached = manager.peek(request)
+    if (attached !== undefined) return handler(request, attached)
+    const session = await loadRequestSession(manager, request)
+    manager.attach(request, session)
+    const response = await handler(request, session)
+    const cookie = await manager.commitResponse(session)
+    return withSessionHeaders(response, core, cookie)
+  }
+}

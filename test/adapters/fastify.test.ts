@@ -1,0 +1,78 @@
+import { Readable } from 'node:stream'
+import Fastify from 'fastify'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { loadAndSave } from '../../src/adapters/fastify.ts'
+import type { Session } from '../../src/index.ts'
+import { MemoryStore, SessionManager } from '../../src/index.ts'
+import { describeAdapter } from '../adapter-suite.ts'
+
+describeAdapter('Fastify', async ({ managers, routes }) => {
+  const app = Fastify()
+  for (const manager of managers) await app.register(loadAndSave(manager))
+  for (const [path, route] of Object.entries(routes)) {
+    app.get(path, async (request, reply) => {
+      const answer = await route({ session: (m) => m.from(request) })
+      reply.status(answer?.status ?? 200)
+      reply.headers(answer?.headers ?? {})
+      if (answer?.stream !== undefined) return reply.send(Readable.from(answer.stream()))
+      return reply.send(answer?.body ?? '')
+    })
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  return {
+    request: (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init),
+    close: () => app.close(),
+  }
+})
+
+describe('Fastify adapter', () => {
+  it('decorates request.session across encapsulated child plugins', async () => {
+    const sessions = new SessionManager<{ visits: number }>({
+      store: new MemoryStore({ cleanupInterval: 0 }),
+    })
+    const app = Fastify()
+    await app.register(loadAndSave(sessions))
+    await app.register(async (child) => {
+      child.get('/visit', async (request) => {
+        expectTypeOf(sessions.from(request).get('visits')).toEqualTypeOf<number | undefined>()
+        expectTypeOf(request.session).toEqualTypeOf<Session | null>()
+        const session = sessions.from(request)
+        session.put('visits', (session.get('visits') ?? 0) + 1)
+        return { same: request.session === session, visits: session.get('visits') }
+      })
+    })
+    const first = await app.inject({ method: 'GET', url: '/visit' })
+    expect(first.json()).toEqual({ same: true, visits: 1 })
+    const cookie = String(first.headers['set-cookie']).split(';')[0] ?? ''
+    const second = await app.inject({ method: 'GET', url: '/visit', headers: { cookie } })
+    expect(second.json()).toEqual({ same: true, visits: 2 })
+    await app.close()
+  })
+
+  it("sends a store error through the instance's setErrorHandler", async () => {
+    const store = new MemoryStore({ cleanupInterval: 0 })
+    store.commit = async () => {
+      throw new Error('disk on fire')
+    }
+    const sessions = new SessionManager({ store })
+    const app = Fastify()
+    const seen: unknown[] = []
+    app.setErrorHandler((err, _request, reply) => {
+      seen.push((err as { code?: string }).code)
+      return reply.status(503).send('try later')
+    })
+    await app.register(loadAndSave(sessions))
+    app.get('/put', async (request) => {
+      sessions.from(request).put('x', 1)
+      return 'ok'
+    })
+    const res = await app.inject({ method: 'GET', url: '/put' })
+    expect(res.statusCode).toBe(503)
+    expect(res.body).toBe('try later')
+    expect(res.headers['set-cookie']).toBeUndefined()
+    expect(res.headers.vary).toBe('Cookie')
+    expect(seen).toEqual(['ERR_STORE'])
+    await app.close()
+  })
+})

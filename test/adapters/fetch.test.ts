@@ -1,0 +1,83 @@
+import { getRequestListener } from '@hono/node-server'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { loadAndSave } from '../../src/adapters/fetch.ts'
+import type { Session } from '../../src/index.ts'
+import { MemoryStore, SessionError, SessionManager } from '../../src/index.ts'
+import { describeAdapter, listen, toResponse } from '../adapter-suite.ts'
+
+// @hono/node-server swaps in a lighter global Response whose redirect() headers are mutable;
+// the immutable-headers tests need the platform's own.
+const NativeResponse = globalThis.Response
+
+// Served over HTTP by @hono/node-server, which answers a rejected fetch handler with a bare 500:
+// the runtime, not the adapter, builds that response, so it has no Vary.
+describeAdapter(
+  'Fetch',
+  async ({ managers, routes }) => {
+    let handler = async (request: Request): Promise<Response> => {
+      const route = routes[new URL(request.url).pathname]
+      if (route === undefined) return new Response(null, { status: 404 })
+      return toResponse(await route({ session: (m) => m.from(request) }))
+    }
+    for (const manager of [...managers].reverse()) {
+      const inner = handler
+      handler = loadAndSave(manager, (request) => inner(request))
+    }
+    return listen(getRequestListener(handler))
+  },
+  { errorVary: false },
+)
+
+describe('Fetch adapter', () => {
+  const sessions = new SessionManager<{ userId: number }>({
+    store: new MemoryStore({ cleanupInterval: 0 }),
+  })
+
+  it("passes the manager's typed session as the handler's second argument", async () => {
+    const handler = loadAndSave(sessions, (request, session) => {
+      expectTypeOf(session).toEqualTypeOf<Session<{ userId: number }>>()
+      session.put('userId', 7)
+      return new Response(String(sessions.from(request) === session))
+    })
+    const res = await handler(new Request('http://localhost/'))
+    expect(await res.text()).toBe('true')
+    expect(res.headers.getSetCookie()[0]).toMatch(/^session=[\w-]{43}; Path=\/; Expires=/)
+  })
+
+  it('copies a Response whose headers are immutable (Response.redirect)', async () => {
+    const original = NativeResponse.redirect('http://localhost/next', 303)
+    expect(() => original.headers.set('x', 'y')).toThrow(TypeError)
+    const handler = loadAndSave(sessions, (_request, session) => {
+      session.put('userId', 1)
+      return original
+    })
+    const res = await handler(new Request('http://localhost/sign-in'))
+    expect(res).not.toBe(original)
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('http://localhost/next')
+    expect(res.headers.getSetCookie()).toHaveLength(1)
+    expect(res.headers.get('vary')).toBe('Cookie')
+  })
+
+  it('adds its headers in place when the Response is mutable', async () => {
+    const original = new Response('x', { headers: { Vary: 'Origin' } })
+    const res = await loadAndSave(sessions, () => original)(new Request('http://localhost/'))
+    expect(res).toBe(original)
+    expect(res.headers.get('vary')).toBe('Origin, Cookie')
+  })
+
+  it('rejects with the SessionError when the store fails, so the runtime answers 500', async () => {
+    const store = new MemoryStore({ cleanupInterval: 0 })
+    store.find = async () => {
+      throw new Error('disk on fire')
+    }
+    const failing = new SessionManager({ store })
+    const handler = loadAndSave(failing, () => new Response('never'))
+    const request = new Request('http://localhost/', {
+      headers: { Cookie: `session=${'A'.repeat(43)}` },
+    })
+    const err = await handler(request).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(SessionError)
+    expect((err as SessionError).code).toBe('ERR_STORE')
+  })
+})
