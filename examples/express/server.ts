@@ -1,0 +1,23 @@
+// The seed's example on Express 5: /put stores a message in the session, /get reads it back.
+// Run: npx tsx examples/express/server.ts   (in an app, import from 'sessionkit/express')
+import express from 'express'
+import { loadAndSave } from '../../src/adapters/express.ts'
+import { SessionManager } from '../../src/index.ts'
+
+const sessions = new SessionManager<{ message: string }>()
+const app = express()
+app.use(loadAndSave(sessions))
+
+app.get('/put', (req, res) => {
+  sessions.from(req).put('message', 'Hello from a session!')
+  res.end()
+})
+
+app.get('/get', (req, res) => {
+  res.send(sessions.from(req).getString('message'))
+})
+
+const port = Number(process.env.PORT ?? 4000)
+app.listen(port, '127.0.0.1', () => {
+  console.log(`Express example on http://127.0.0.1:${port}  (try /put, then /get)`)
+})

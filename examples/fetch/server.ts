@@ -1,0 +1,23 @@
+// The seed's example as a Fetch handler, `(Request) => Response`, served here on Node by
+// @hono/node-server; Deno.serve, Bun.serve or a Worker's `fetch` take the same handler.
+// Run: npx tsx examples/fetch/server.ts   (in an app, import from 'sessionkit/fetch')
+import { serve } from '@hono/node-server'
+import { loadAndSave } from '../../src/adapters/fetch.ts'
+import { SessionManager } from '../../src/index.ts'
+
+const sessions = new SessionManager<{ message: string }>()
+
+const handler = loadAndSave(sessions, (request, session) => {
+  const { pathname } = new URL(request.url)
+  if (pathname === '/put') {
+    session.put('message', 'Hello from a session!')
+    return new Response('')
+  }
+  if (pathname === '/get') return new Response(session.getString('message'))
+  return new Response('Not Found\n', { status: 404 })
+})
+
+const port = Number(process.env.PORT ?? 4000)
+serve({ fetch: handler, port, hostname: '127.0.0.1' }, () => {
+  console.log(`Fetch example on http://127.0.0.1:${port}  (try /put, then /get)`)
+})
