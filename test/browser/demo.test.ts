@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
@@ -11,6 +11,7 @@ import {
   hasChromium,
   LAUNCH,
   rowExists,
+  rowExpiry,
   sessionCookie,
   signIn,
   startDemo,
@@ -27,6 +28,8 @@ if (!hasChromium && process.env.CI === 'true') {
       expect.fail(MISSING)
     })
   })
+} else if (!hasChromium) {
+  console.warn(`Skipping the browser tests: ${MISSING}`)
 }
 
 describe.skipIf(!hasChromium)(
@@ -157,9 +160,17 @@ describe.skipIf(!hasChromium)(
       expect(await token(ada)).not.toBe(await token(bob))
     })
 
+    // Chromium writes a browser-session cookie (no Expires) to its profile only when it will
+    // restore the previous session ("Continue where you left off"); a fresh profile has that off.
     describe('across a browser restart (same profile directory)', () => {
-      async function signInThenRestart(remember: boolean) {
+      async function signInThenRestart(remember: boolean, restoreSession = false) {
         const profile = mkdtempSync(join(demo.dir, 'profile-'))
+        if (restoreSession) {
+          mkdirSync(join(profile, 'Default'))
+          // Chromium's own preference for "Continue where you left off".
+          const prefs = { session: { restore_on_startup: 1 } }
+          writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify(prefs))
+        }
         const first = await chromium.launchPersistentContext(profile, LAUNCH)
         first.setDefaultTimeout(ACTION_TIMEOUT)
         let cookie: Awaited<ReturnType<typeof sessionCookie>>
@@ -175,7 +186,7 @@ describe.skipIf(!hasChromium)(
         second.setDefaultTimeout(ACTION_TIMEOUT)
         try {
           const restored = await sessionCookie(second)
-          const again = second.pages()[0] ?? (await second.newPage())
+          const again = await second.newPage()
           await again.goto(`${demo.base}/`)
           const user = await again.locator('#user').count()
           return { cookie, restored, user }
@@ -198,6 +209,15 @@ describe.skipIf(!hasChromium)(
         expect(user).toBe(0)
         // The server still holds the session until it expires; only the browser forgot its token.
         expect(rowExists(demo.dbPath, cookie?.value ?? '')).toBe(true)
+      })
+
+      it('keeps even a browser-session cookie when Chromium restores the last session; the server lifetime still bounds it', async () => {
+        const { cookie, restored, user } = await signInThenRestart(false, true)
+        expect(cookie?.expires).toBe(-1)
+        expect(restored?.value).toBe(cookie?.value)
+        expect(user).toBe(1)
+        const expiry = rowExpiry(demo.dbPath, cookie?.value ?? '')
+        expect(Math.abs(expiry - (Date.now() + 24 * 3600_000))).toBeLessThan(60_000)
       })
     })
   },

@@ -76,6 +76,21 @@ export function rowExists(dbPath: string, token: string): boolean {
   }
 }
 
+/** The store expiry of `token`'s row in ms since the epoch (the file keeps a Julian day), or NaN. */
+export function rowExpiry(dbPath: string, token: string): number {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+  try {
+    const row = db
+      .prepare(
+        "SELECT (expiry - julianday('1970-01-01')) * 86400000 AS ms FROM sessions WHERE token = ?",
+      )
+      .get(token) as { ms: number } | undefined
+    return row?.ms ?? Number.NaN
+  } finally {
+    db.close()
+  }
+}
+
 /** Clicks `button` and waits until the page it leads to (after any redirect) has loaded. */
 export async function submit(page: Page, button: string): Promise<void> {
   // The form posts redirect back to the same URL, so waitForURL would resolve at once.
