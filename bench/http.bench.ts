@@ -1,11 +1,13 @@
 // `npm run bench`: sessionkit and the session libraries users would pick instead, each in its own
 // process on 127.0.0.1, loaded by autocannon in another process, in one run. Writes
 // bench/results.md and bench/results.svg. `--quick` is a smoke run (1 s, 1 repeat, fewer servers);
-// `--profile` profiles sessionkit + SQLite on node:http instead; `--only=id,id` picks servers.
+// `--profile` profiles sessionkit + SQLite on node:http instead; `--only=id,id` picks servers;
+// `--tsx` runs the servers from their TypeScript sources under tsx instead of tsc's output.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CONTENDERS } from './lib/contenders.ts'
+import { buildServers } from './lib/build.ts'
+import { CONTENDERS, serverRuntime, useCompiledServers } from './lib/contenders.ts'
 import { canPin } from './lib/cpu.ts'
 import { LoadGenerator } from './lib/load.ts'
 import { machineInfo } from './lib/machine.ts'
@@ -41,6 +43,8 @@ const plan: LoadPlan = {
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-'))
 const load = new LoadGenerator(pin ? 1 : undefined)
 try {
+  if (!args.includes('--tsx')) useCompiledServers(buildServers(join(dir, 'build')))
+  log(`servers run as ${serverRuntime()}`)
   if (args.includes('--profile')) {
     await runProfile(load, plan, dir, log)
   } else {
@@ -68,17 +72,23 @@ try {
       plan,
       quick,
       machine,
+      runtime: serverRuntime(),
       tables,
       results,
       scale,
       elapsedMs: Date.now() - started,
     })
     if (scale) console.log(`\n${scale.markdown}`)
+    const svg = resultsSvg(results, machine.summary)
     if (quick || only) {
-      log('smoke/partial run: bench/results.md and results.svg left unchanged')
+      // A partial run must not replace the committed results; its files go to the temp dir.
+      const out = join(tmpdir(), 'sessionkit-bench-partial')
+      writeFileSync(`${out}.md`, markdown)
+      writeFileSync(`${out}.svg`, svg)
+      log(`partial run: wrote ${out}.md and .svg; bench/results.* left unchanged`)
     } else {
       writeFileSync(new URL('./results.md', import.meta.url), markdown)
-      writeFileSync(new URL('./results.svg', import.meta.url), resultsSvg(results, machine.summary))
+      writeFileSync(new URL('./results.svg', import.meta.url), svg)
       log('wrote bench/results.md and bench/results.svg')
     }
   }

@@ -99,14 +99,37 @@ type Reply =
   | { type: 'failed'; reason: string }
   | { type: 'stats'; stats: ServerStats }
 
+let compiled: string | undefined
+
+/**
+ * Runs servers from `dir`, the tsc output of bench/servers, instead of their TypeScript sources
+ * under `node --import tsx`; undefined goes back to tsx.
+ */
+export function useCompiledServers(dir: string | undefined): void {
+  compiled = dir
+}
+
+/** How servers are run, for the report. */
+export function serverRuntime(): string {
+  return compiled === undefined ? 'node --import tsx (TypeScript sources)' : 'node on tsc output'
+}
+
 /** A running server process on 127.0.0.1. */
 export class ServerProcess {
   readonly child: ChildProcess
   readonly port: number
+  readonly #stderr: () => string
 
-  private constructor(child: ChildProcess, port: number) {
+  private constructor(child: ChildProcess, port: number, stderr: () => string) {
     this.child = child
     this.port = port
+    this.#stderr = stderr
+  }
+
+  /** The first error line the server printed, so a crash under load explains itself. */
+  errorLine(): string | undefined {
+    const lines = this.#stderr().split('\n')
+    return lines.find((l) => /^\w*Error\b/.test(l.trim())) ?? lines.find((l) => l.trim() !== '')
   }
 
   /**
@@ -117,9 +140,15 @@ export class ServerProcess {
     contender: Contender,
     options: { db?: string | undefined; core?: number | undefined; execArgv?: string[] } = {},
   ): Promise<ServerProcess> {
-    const file = join(import.meta.dirname, '..', 'servers', contender.file)
+    const file =
+      compiled === undefined
+        ? join(import.meta.dirname, '..', 'servers', contender.file)
+        : join(compiled, contender.file.replace(/\.ts$/, '.js'))
     const child = fork(file, [], {
-      execArgv: [...(options.execArgv ?? []), '--import', 'tsx'],
+      execArgv: [
+        ...(options.execArgv ?? []),
+        ...(compiled === undefined ? ['--import', 'tsx'] : []),
+      ],
       env: { ...process.env, ...contender.env, ...(options.db ? { BENCH_DB: options.db } : {}) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     })
@@ -137,7 +166,7 @@ export class ServerProcess {
       child.on('message', (msg: Reply) => {
         if (msg.type === 'ready') {
           clearTimeout(timer)
-          resolve(new ServerProcess(child, msg.port))
+          resolve(new ServerProcess(child, msg.port, () => stderr))
         } else if (msg.type === 'failed') {
           clearTimeout(timer)
           reject(new Error(msg.reason))

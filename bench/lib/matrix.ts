@@ -110,8 +110,10 @@ export async function runMatrix(
         live.push({ contender, server, db, cookies, result })
         log(`  started ${contender.label} (port ${server.port})`)
       } catch (err) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        const line = server.errorLine()
         await server.stop()
-        throw err
+        throw line ? new Error(`${(err as Error).message}; server: ${line.trim()}`) : err
       }
     } catch (err) {
       result.failed = (err as Error).message

@@ -13,7 +13,8 @@ export async function openBenchSQLiteStore(): Promise<ClosableStore> {
   if (path === undefined) return failToStart(new Error('BENCH_DB is not set'))
   try {
     // A computed specifier, so the bench typechecks while the store is still being written.
-    const url = new URL('../../src/stores/sqlite.ts', import.meta.url).href
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+    const url = new URL(`../../src/stores/sqlite${ext}`, import.meta.url).href
     const mod = (await import(url)) as {
       openSQLiteStore: (path: string) => ClosableStore
     }
