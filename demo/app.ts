@@ -6,11 +6,17 @@ import { pageRoutes, seedRoutes } from './routes.ts'
 import type { DemoStore } from './store.ts'
 import { openDemoStore } from './store.ts'
 
+/** How long close() lets running requests finish before cutting their connections. */
+export const CLOSE_GRACE_MS = 3_000
+
 /** Options of {@link createDemoServer}. */
 export interface DemoOptions {
   /** The SQLite file sessions live in; created if missing. */
   dbPath: string
-  /** The session manager's clock in ms since the epoch; tests inject one. @default Date.now */
+  /**
+   * The session managers' clock in ms since the epoch, for deadlines and cookie expiry; the SQLite
+   * store still judges liveness by its own clock. @default Date.now
+   */
   clock?: () => number
 }
 
@@ -20,7 +26,10 @@ export interface DemoServer {
   /** The page's manager: `cookie.persist: false`, so remember me decides the cookie's lifetime. */
   sessions: DemoSessions
   store: DemoStore
-  /** Stops accepting connections, drops idle keep-alive ones, then closes the store; idempotent. */
+  /**
+   * Stops accepting connections, drops idle keep-alive ones, lets running requests finish for up
+   * to {@link CLOSE_GRACE_MS}, then closes the store; idempotent.
+   */
   close(): Promise<void>
 }
 
@@ -47,7 +56,12 @@ export function createDemoServer(options: DemoOptions): DemoServer {
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve())
+      // A request still running after the grace period is cut off so shutdown always ends.
+      const cutoff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref()
+      server.close(() => {
+        clearTimeout(cutoff)
+        resolve()
+      })
       server.closeIdleConnections()
     }).then(() => store.close())
     return closing

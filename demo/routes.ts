@@ -51,7 +51,8 @@ async function signIn(sessions: DemoSessions, req: IncomingMessage, res: ServerR
 
 async function signOut(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse) {
   // destroy() deletes the row now and makes the response delete the cookie. A flash put after it
-  // would start a new session instead, so the page says "signed out" through its empty state.
+  // would start a new session with a new cookie instead, so sign-out has none: the sign-in form
+  // coming back is the sign that it worked.
   await sessions.from(req).destroy()
   redirectHome(res)
 }

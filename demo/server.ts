@@ -14,7 +14,7 @@ demo.server.listen(port, '127.0.0.1', () => {
 
 function shutdown(signal: NodeJS.Signals): void {
   console.log(`${signal}: shutting down`)
-  // A browser's keep-alive connections would hold server.close() open; a second signal forces it.
+  // close() waits up to its grace period for running requests; a second signal does not wait.
   process.once(signal, () => process.exit(1))
   demo.close().then(
     () => process.exit(0),
