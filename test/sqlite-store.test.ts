@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -345,6 +345,31 @@ describe('openSQLiteStore', () => {
       check.close()
     } finally {
       fresh.remove()
+    }
+  })
+
+  it('checkpoints the WAL from its thread, and leaves it to SQLite with checkpointThread: false', async () => {
+    const rows = async (file: string, checkpointThread: boolean) => {
+      const s = openSQLiteStore(file, { cleanupInterval: 0, checkpointThread })
+      for (let i = 0; i < 100; i++) await s.commit(`k${i}`, new Uint8Array(3_500), inMs(60_000))
+      return s
+    }
+    const threaded = tempDir()
+    const plain = tempDir()
+    const a = await rows(threaded.file, true)
+    const b = await rows(plain.file, false)
+    try {
+      // 100 commits of 3.5 kB write fewer WAL frames than SQLite's 1,000-frame auto-checkpoint,
+      // so only the thread moves them from the WAL into the database file.
+      await vi.waitFor(() => expect(statSync(threaded.file).size).toBeGreaterThan(300_000), {
+        timeout: 3_000,
+      })
+      expect(statSync(plain.file).size).toBeLessThan(100_000)
+    } finally {
+      a.close()
+      b.close()
+      threaded.remove()
+      plain.remove()
     }
   })
 

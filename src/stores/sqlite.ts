@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.ts'
 import type { CommitMode, IterableStore } from '../store.ts'
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.ts'
 import { toSQLiteStoreError } from './sqlite-errors.ts'
 import {
   checkTableName,
@@ -37,7 +38,7 @@ export interface SQLiteStoreOptions {
   cleanupInterval?: number
   /** Create the table and its expiry index when missing; with false a missing table is a StoreError on use. @default true */
   createTable?: boolean
-  /** Rows deleted per batch by `deleteExpired`; the event loop runs between batches. @default 500 */
+  /** Rows deleted per batch by `deleteExpired`; the event loop runs between batches. @default 200 */
   cleanupBatchSize?: number
   /** The table; a plain identifier (letters, digits, `_`). @default 'sessions' (Go's sqlite3store) */
   tableName?: string
@@ -49,13 +50,22 @@ export interface SQLiteStoreOptions {
 export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
   /** How long a write waits for another process's write lock, in ms. @default 5_000 */
   busyTimeout?: number
+  /**
+   * Checkpoint the WAL from a worker thread with its own connection every 100 ms, and run this
+   * connection with `wal_autocheckpoint = 0`, so checkpoint fsyncs (tens of ms on a busy disk)
+   * never stall the event loop. With false, SQLite checkpoints on commit, on the main thread.
+   * @default true for a file, false for ':memory:'
+   */
+  checkpointThread?: boolean
 }
 
 type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStatement }
 
-// Stores made by openSQLiteStore own their connection and close it.
+// Stores made by openSQLiteStore own their connection and close it, and may sweep on a thread.
 const ownsDatabase = new WeakSet<SQLiteStore>()
+const checkpointers = new WeakMap<SQLiteStore, Checkpointer>()
 const encoder = new TextEncoder()
+const BATCH_BUDGET_MS = 8
 
 const logCleanupError = (error: StoreError): void => {
   console.error('sessionkit: SQLiteStore cleanup failed:', error)
@@ -100,7 +110,7 @@ export class SQLiteStore implements IterableStore, Disposable {
         `SQLiteStore: cleanupInterval must be a non-negative number of ms, got ${interval}`,
       )
     }
-    const batch = options.cleanupBatchSize ?? 500
+    const batch = options.cleanupBatchSize ?? 200
     if (!Number.isSafeInteger(batch) || batch < 1) {
       throw new RangeError(`SQLiteStore: cleanupBatchSize must be a positive integer, got ${batch}`)
     }
@@ -115,6 +125,11 @@ export class SQLiteStore implements IterableStore, Disposable {
       }, interval)
       this.#timer.unref()
     }
+  }
+
+  /** True once `close()` has run. */
+  get closed(): boolean {
+    return this.#closed
   }
 
   /** The table this store reads and writes. */
@@ -178,6 +193,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     if (this.#closed) return
     this.#closed = true
     this.stopCleanup()
+    checkpointers.get(this)?.stop()
     if (!ownsDatabase.has(this)) return
     try {
       this.#db.close()
@@ -190,15 +206,20 @@ export class SQLiteStore implements IterableStore, Disposable {
     this.close()
   }
 
+  // A batch holds the event loop and the write lock: halve it when it runs past the budget and
+  // grow it back toward cleanupBatchSize when quick, so a slow disk cannot stretch a stall.
   async #sweep(): Promise<number> {
     let total = 0
+    let size = this.#batchSize
     for (;;) {
       if (this.#closed) return total
-      const deleted = Number(
-        this.#run('cleanup', (s) => s.deleteBatch.run(this.#batchSize).changes),
-      )
+      const started = performance.now()
+      const deleted = Number(this.#run('cleanup', (s) => s.deleteBatch.run(size).changes))
+      const took = performance.now() - started
       total += deleted
-      if (deleted < this.#batchSize) return total
+      if (deleted < size) return total
+      if (took > BATCH_BUDGET_MS) size = Math.max(1, size >> 1)
+      else if (took < BATCH_BUDGET_MS / 4) size = Math.min(this.#batchSize, size * 2)
       await yieldToEventLoop()
     }
   }
@@ -256,7 +277,7 @@ export class SQLiteStore implements IterableStore, Disposable {
  * const store = openSQLiteStore('sessions.db')
  */
 export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = {}): SQLiteStore {
-  const { busyTimeout = 5_000, ...storeOptions } = options
+  const { busyTimeout = 5_000, checkpointThread, ...storeOptions } = options
   if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
     throw new RangeError(
       `openSQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
@@ -280,6 +301,25 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
     db.exec('PRAGMA synchronous = NORMAL')
     const store = new SQLiteStore(db, storeOptions)
     ownsDatabase.add(store)
+    const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
+    if (checkpointThread ?? !inMemory) {
+      db.exec('PRAGMA wal_autocheckpoint = 0')
+      const checkpointer = startCheckpointer({
+        path,
+        interval: 100,
+        busyTimeout,
+        onExit: () => {
+          // Without the thread nobody would checkpoint: hand the job back to this connection.
+          checkpointers.delete(store)
+          try {
+            if (!store.closed) db.exec('PRAGMA wal_autocheckpoint = 1000')
+          } catch {
+            // The connection is gone too; there is nothing left to checkpoint.
+          }
+        },
+      })
+      checkpointers.set(store, checkpointer)
+    }
     return store
   } catch (err) {
     db.close()
