@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_FORM_BYTES } from '../../demo/form.ts'
+import type { RunningDemo } from './helpers.ts'
+import { startDemo } from './helpers.ts'
+
+// The demo's HTTP edges, without a browser: what a form post or a stray request gets.
+describe('demo app over HTTP', () => {
+  let demo: RunningDemo
+  beforeAll(async () => {
+    demo = await startDemo()
+  })
+  afterAll(async () => {
+    await demo?.close()
+  })
+
+  const post = (path: string, body: string, cookie = '') =>
+    fetch(`${demo.base}${path}`, {
+      method: 'POST',
+      body,
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    })
+  const cookieOf = (res: Response) => (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+
+  it('answers 404 for an unknown path and 405 with Allow for a wrong method', async () => {
+    expect((await fetch(`${demo.base}/nope`)).status).toBe(404)
+    const getSignIn = await fetch(`${demo.base}/sign-in`)
+    expect(getSignIn.status).toBe(405)
+    expect(getSignIn.headers.get('allow')).toBe('POST')
+    const postHome = await post('/', '')
+    expect(postHome.status).toBe(405)
+    expect(postHome.headers.get('allow')).toBe('GET, HEAD')
+  })
+
+  it('sends the page with a CSP that allows no script', async () => {
+    const res = await fetch(`${demo.base}/`)
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(await res.text()).not.toContain('<script')
+  })
+
+  it('refuses a form body over the limit with 413 and changes no session', async () => {
+    const res = await post('/sign-in', `name=${'a'.repeat(MAX_FORM_BYTES)}`)
+    expect(res.status).toBe(413)
+    expect(res.headers.get('set-cookie')).toBeNull()
+  })
+
+  it('signs in with a 303 to / and a browser-session cookie; remember=1 makes it persistent', async () => {
+    const plain = await post('/sign-in', 'name=Ada')
+    expect(plain.status).toBe(303)
+    expect(plain.headers.get('location')).toBe('/')
+    expect(plain.headers.get('set-cookie')).not.toMatch(/Max-Age/)
+    const remembered = await post('/sign-in', 'name=Ada&remember=1')
+    expect(remembered.headers.get('set-cookie')).toMatch(/; Max-Age=86400; /)
+  })
+
+  it('trims the name to 64 characters and refuses a blank one with a flash', async () => {
+    const long = await post('/sign-in', `name=${'x'.repeat(100)}`)
+    const page = await fetch(`${demo.base}/`, { headers: { cookie: cookieOf(long) } })
+    expect(await page.text()).toContain(`<span id="user">${'x'.repeat(64)}</span>`)
+    const blank = await post('/sign-in', 'name=%20%20')
+    const again = await fetch(`${demo.base}/`, { headers: { cookie: cookieOf(blank) } })
+    const html = await again.text()
+    expect(html).toContain('Please enter a name to sign in.')
+    expect(html).not.toContain('id="user"')
+  })
+})
