@@ -29,7 +29,7 @@ function signInCard(): string {
 function signedInCard(view: PageView): string {
   const cookie = view.remembered
     ? 'persistent: it survives a browser restart'
-    : 'a browser-session cookie: closing the browser signs you out'
+    : 'browser-session: the browser forgets it when it quits, unless it restores your last session'
   return `<section class="card">
   <h2>Signed in as <span id="user">${escapeHtml(view.user)}</span></h2>
   <dl>
