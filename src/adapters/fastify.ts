@@ -19,6 +19,9 @@ function addVary(reply: FastifyReply): void {
   reply.header('vary', varyWithCookie(headerText(reply.getHeader('vary'))))
 }
 
+/** The plugin `loadAndSave` returns; it takes no options. */
+export type SessionPlugin = FastifyPluginCallback<Record<never, never>>
+
 function addCookie(
   reply: FastifyReply,
   manager: SessionManager<SessionData>,
@@ -47,9 +50,7 @@ function addCookie(
  * await app.register(loadAndSave(sessions))
  * app.get('/put', async (request) => { sessions.from(request).put('message', 'Hello'); return '' })
  */
-export function loadAndSave<Data extends object>(
-  manager: SessionManager<Data>,
-): FastifyPluginCallback {
+export function loadAndSave<Data extends object>(manager: SessionManager<Data>): SessionPlugin {
   const core = manager as unknown as SessionManager<SessionData>
   // Requests whose session this plugin loaded and has not committed yet. onSend runs again for an
   // error reply; by then the request has left this set, so a failed commit is not retried.
@@ -61,7 +62,7 @@ export function loadAndSave<Data extends object>(
     pending.add(request)
   }
 
-  const plugin: FastifyPluginCallback = (fastify, _options, registered) => {
+  const plugin: SessionPlugin = (fastify, _options, registered) => {
     if (!fastify.hasRequestDecorator('session')) fastify.decorateRequest('session', null)
 
     fastify.addHook('onRequest', (request, _reply, done) => {
@@ -120,7 +121,7 @@ export function loadAndSave<Data extends object>(
 
     registered()
   }
-  const marked = plugin as FastifyPluginCallback & Record<symbol, unknown>
+  const marked = plugin as SessionPlugin & Record<symbol, unknown>
   marked[Symbol.for('skip-override')] = true
   marked[Symbol.for('fastify.display-name')] = `sessionkit(${manager.cookieName})`
   return plugin

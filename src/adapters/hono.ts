@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, Env, MiddlewareHandler } from 'hono'
 import type { Session, SessionData } from '../session.ts'
 import type { SessionManager } from '../session-manager.ts'
 import { loadRequestSession, setSessionHeaders, withSessionHeaders } from './fetch.ts'
@@ -29,7 +29,9 @@ function replaceResponse(c: Context, response: Response): void {
  * app.use(loadAndSave(sessions))
  * app.get('/put', (c) => { sessions.from(c).put('message', 'Hello'); return c.body(null) })
  */
-export function loadAndSave<Data extends object>(manager: SessionManager<Data>): MiddlewareHandler {
+export function loadAndSave<Data extends object>(
+  manager: SessionManager<Data>,
+): MiddlewareHandler<Env> {
   const core = manager as unknown as SessionManager<SessionData>
   return async function sessionMiddleware(c, next) {
     if (manager.peek(c) !== undefined) {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import Fastify from 'fastify'
+import Fastify, { type FastifyTypeProvider } from 'fastify'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/fastify.ts'
 import type { Session } from '../../src/index.ts'
@@ -26,7 +26,23 @@ describeAdapter('Fastify', async ({ managers, routes }) => {
   }
 })
 
+interface JsonTypeProvider extends FastifyTypeProvider {
+  validator: this['schema']
+  serializer: this['schema']
+}
+
 describe('Fastify adapter', () => {
+  it('registers on instances with a type provider or an http2 server', async () => {
+    const sessions = new SessionManager({ store: new MemoryStore({ cleanupInterval: 0 }) })
+    const typed = Fastify().withTypeProvider<JsonTypeProvider>()
+    await typed.register(loadAndSave(sessions))
+    const h2 = Fastify({ http2: true })
+    await h2.register(loadAndSave(sessions))
+    expect(typed.hasRequestDecorator('session')).toBe(true)
+    expect(h2.hasRequestDecorator('session')).toBe(true)
+    await Promise.all([typed.close(), h2.close()])
+  })
+
   it('decorates request.session across encapsulated child plugins', async () => {
     const sessions = new SessionManager<{ visits: number }>({
       store: new MemoryStore({ cleanupInterval: 0 }),
