@@ -74,7 +74,8 @@ export function loadRequestSession<Data extends object>(
  * and `Cache-Control` are added to its Response (to a copy when that Response's headers are
  * immutable). The body is not read, so streamed responses stay streamed and any later session
  * change throws `ERR_SESSION_SENT`. Load and commit failures reject the returned promise, the
- * runtime's error path, and no Set-Cookie is sent.
+ * runtime's error path, and no Set-Cookie is sent. Return a new Response per request: a mutable
+ * Response shared between requests would collect every request's Set-Cookie.
  *
  * @example
  * export default {

@@ -45,6 +45,8 @@ export function loadAndSave<Data extends object>(
     manager.attach(c.req.raw, session)
     if (c.get('session') === undefined) c.set('session', session as unknown as Session)
     await next()
+    // A handler that returned nothing: leave Hono to report "Context is not finalized".
+    if (!c.finalized) return
     // Vary goes on before the commit so an error response built from c.res keeps it.
     replaceResponse(c, withSessionHeaders(c.res, core, undefined))
     const cookie = await manager.commitResponse(session)

@@ -98,3 +98,16 @@ describe('Hono adapter', () => {
     expect(seen).toEqual(['ERR_STORE'])
   })
 })
+
+describe('Hono adapter with a handler that returns nothing', () => {
+  it("leaves Hono's own error in place instead of sending an empty 200", async () => {
+    const sessions = new SessionManager({ store: new MemoryStore({ cleanupInterval: 0 }) })
+    const app = new Hono()
+    app.onError((err, c) => c.text(err.message, 500))
+    app.use(loadAndSave(sessions))
+    // @ts-expect-error: the bug under test, a handler without a Response
+    app.get('/', () => undefined)
+    const res = await app.request('/')
+    expect(res.status).toBe(500)
+  })
+})
