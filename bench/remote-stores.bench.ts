@@ -18,7 +18,7 @@ const KEYS = 5_000
 const SEQUENTIAL_OPS = 5_000
 const CONCURRENT_OPS = 20_000
 const IN_FLIGHT = 32
-const ROUNDS = 3
+const ROUNDS = 5
 const token = (): string => randomBytes(32).toString('base64url')
 const data = randomBytes(200) // about a small JSON session
 const expiry = new Date(Date.now() + 3_600_000)

@@ -2,10 +2,9 @@ import { StoreError } from '../errors.ts'
 import type { CommitMode, IterableStore } from '../store.ts'
 import { withTimeout } from './timeout.ts'
 
-/** The per-command options the store passes to node-redis (v5 reads `typeMapping` and `timeout`, v4 `returnBuffers`). */
+/** The per-command options the store passes to node-redis (v5 reads `typeMapping`, v4 `returnBuffers`), so values come back as bytes. */
 export interface NodeRedisCommandOptions {
   typeMapping?: Record<number, unknown>
-  timeout?: number
   returnBuffers?: boolean
 }
 
@@ -69,7 +68,9 @@ function toRedisStoreError(err: unknown, operation: string): StoreError {
  *
  * Every operation settles within `timeout`: a dead or unreachable server gives a StoreError (its
  * `cause` is the driver's error) instead of a request waiting in the client's offline queue, and
- * the store recovers as soon as the client reconnects. Attach `client.on('error', …)`: both
+ * the store recovers as soon as the client reconnects. A command still queued when its timeout
+ * fires may be sent after the reconnect; turn the offline queue off (node-redis
+ * `disableOfflineQueue: true`, ioredis `enableOfflineQueue: false`) to have it fail at once instead. Attach `client.on('error', …)`: both
  * node-redis and ioredis emit `error` on a lost connection, and an unhandled `error` event ends
  * the process. The store never connects or quits the client; that stays the caller's job.
  *
@@ -102,7 +103,7 @@ export class RedisStore implements IterableStore, Disposable {
     this.#prefix = prefix
     this.#timeout = timeout
     this.#scanCount = String(scanCount)
-    this.#send = sender(client, timeout)
+    this.#send = sender(client)
   }
 
   /** The prefix in front of every key. */
@@ -202,16 +203,15 @@ function asBuffer(data: Uint8Array): Buffer {
 }
 
 // ioredis and node-redis both have a sendCommand, so ioredis is told apart by callBuffer.
-function sender(client: RedisClient, timeout: number): Send {
+function sender(client: RedisClient): Send {
   if (typeof (client as Partial<IORedisClient>)?.callBuffer === 'function') {
     const io = client as IORedisClient
     return (args) => io.callBuffer(args[0] as string, args.slice(1))
   }
   if (typeof (client as Partial<NodeRedisClient>)?.sendCommand === 'function') {
     const node = client as NodeRedisClient
-    // node-redis drops a command still queued when its own timeout fires, so no late write.
-    const options: NodeRedisCommandOptions = { ...BUFFER_REPLIES, timeout }
-    return (args) => node.sendCommand(args, options)
+    // Not node-redis's own per-command `timeout`: its AbortSignal costs several times the command.
+    return (args) => node.sendCommand(args, BUFFER_REPLIES)
   }
   throw new TypeError('RedisStore: client must be a node-redis or ioredis client')
 }

@@ -8,16 +8,22 @@ export class OperationTimeoutError extends Error {
 
 /**
  * Settles like `promise`, or rejects with an OperationTimeoutError after `ms`: a driver that queues
- * commands while its server is down would otherwise leave the request waiting. A late rejection of
- * `promise` is swallowed, so it never becomes an unhandled rejection.
+ * commands while its server is down would otherwise leave the request waiting. A late settlement
+ * of `promise` is ignored, so it never becomes an unhandled rejection.
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number, server: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      promise.catch(() => {})
-      reject(new OperationTimeoutError(server, ms))
-    }, ms)
+  // One promise and one timer per call: this runs on every store operation.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new OperationTimeoutError(server, ms)), ms)
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (err: unknown) => {
+        clearTimeout(timer)
+        reject(err)
+      },
+    )
   })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
