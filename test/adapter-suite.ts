@@ -237,6 +237,22 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
         expect(setCookies(res)).toEqual([])
       })
 
+      it('a /put with the cookie writes the same token again', async () => {
+        const { app } = await start()
+        const cookie = await put(app)
+        const again = await app.request('/put', { headers: { Cookie: cookie } })
+        expect(cookiePair(setCookies(again)[0] ?? '')).toBe(cookie)
+      })
+
+      it('a /put with an unknown token issues a new token', async () => {
+        const { app } = await start()
+        const stale = `session=${'A'.repeat(43)}`
+        const res = await app.request('/put', { headers: { Cookie: stale } })
+        const fresh = cookiePair(setCookies(res)[0] ?? '')
+        expect(fresh).toMatch(new RegExp(`^session=${TOKEN}$`))
+        expect(fresh).not.toBe(stale)
+      })
+
       it('ignores an unknown token: empty body, no cookie', async () => {
         const { app } = await start()
         const res = await get(app, `session=${'A'.repeat(43)}`)

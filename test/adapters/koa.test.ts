@@ -71,4 +71,36 @@ describe('Koa adapter', () => {
     server.closeAllConnections()
     server.close()
   })
+
+  it('lets an upstream middleware catch a store error with try/await next()', async () => {
+    const store = new MemoryStore({ cleanupInterval: 0 })
+    store.find = async () => {
+      throw new Error('disk on fire')
+    }
+    const sessions = new SessionManager({ store })
+    const app = new Koa()
+    app.use(async (ctx, next) => {
+      try {
+        await next()
+      } catch (err) {
+        ctx.status = 503
+        ctx.body = (err as { code?: string }).code ?? 'unknown'
+      }
+    })
+    app.use(loadAndSave(sessions))
+    app.use((ctx) => {
+      ctx.body = 'never'
+    })
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    const { port } = server.address() as AddressInfo
+    const res = await fetch(`http://127.0.0.1:${port}/`, {
+      headers: { Cookie: `session=${'A'.repeat(43)}` },
+    })
+    expect(res.status).toBe(503)
+    expect(await res.text()).toBe('ERR_STORE')
+    expect(res.headers.getSetCookie()).toEqual([])
+    server.closeAllConnections()
+    server.close()
+  })
 })
