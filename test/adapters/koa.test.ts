@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import Koa from 'koa'
 import { describe, expect, expectTypeOf, it } from 'vitest'
@@ -35,12 +34,9 @@ describe('Koa adapter', () => {
       expectTypeOf(sessions.from(ctx).get('visits')).toEqualTypeOf<number | undefined>()
       ctx.body = String(ctx.session === sessions.from(ctx))
     })
-    const server = app.listen(0, '127.0.0.1')
-    await new Promise((resolve) => server.once('listening', resolve))
-    const { port } = server.address() as AddressInfo
-    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('true')
-    server.closeAllConnections()
-    server.close()
+    const served = await listen(app.callback())
+    expect(await (await served.request('/')).text()).toBe('true')
+    await served.close()
   })
 
   it("emits store errors on the app's 'error' event with Vary kept on the 500", async () => {
@@ -58,18 +54,15 @@ describe('Koa adapter', () => {
       ctx.set('X-Handler', 'yes')
       ctx.body = 'ok'
     })
-    const server = app.listen(0, '127.0.0.1')
-    await new Promise((resolve) => server.once('listening', resolve))
-    const { port } = server.address() as AddressInfo
-    const res = await fetch(`http://127.0.0.1:${port}/`)
+    const served = await listen(app.callback())
+    const res = await served.request('/')
     expect(res.status).toBe(500)
     expect(await res.text()).toBe('Internal Server Error')
     expect(res.headers.getSetCookie()).toEqual([])
     expect(res.headers.get('vary')).toBe('Cookie')
     expect(res.headers.get('x-handler')).toBeNull()
     expect(seen).toEqual(['ERR_STORE'])
-    server.closeAllConnections()
-    server.close()
+    await served.close()
   })
 
   it('lets an upstream middleware catch a store error with try/await next()', async () => {
@@ -91,16 +84,35 @@ describe('Koa adapter', () => {
     app.use((ctx) => {
       ctx.body = 'never'
     })
-    const server = app.listen(0, '127.0.0.1')
-    await new Promise((resolve) => server.once('listening', resolve))
-    const { port } = server.address() as AddressInfo
-    const res = await fetch(`http://127.0.0.1:${port}/`, {
+    const served = await listen(app.callback())
+    const res = await served.request('/', {
       headers: { Cookie: `session=${'A'.repeat(43)}` },
     })
     expect(res.status).toBe(503)
     expect(await res.text()).toBe('ERR_STORE')
     expect(res.headers.getSetCookie()).toEqual([])
-    server.closeAllConnections()
-    server.close()
+    await served.close()
+  })
+
+  it('an upstream middleware changing the session after the commit gets ERR_SESSION_SENT', async () => {
+    const sessions = new SessionManager({ store: new MemoryStore({ cleanupInterval: 0 }) })
+    const app = new Koa()
+    const seen: unknown[] = []
+    app.use(async (ctx, next) => {
+      await next()
+      try {
+        sessions.from(ctx).put('late', true)
+      } catch (err) {
+        seen.push((err as { code?: string }).code)
+      }
+    })
+    app.use(loadAndSave(sessions))
+    app.use((ctx) => {
+      ctx.body = 'ok'
+    })
+    const served = await listen(app.callback())
+    expect(await (await served.request('/')).text()).toBe('ok')
+    expect(seen).toEqual(['ERR_SESSION_SENT'])
+    await served.close()
   })
 })
