@@ -10,6 +10,9 @@ declare module 'fastify' {
   }
 }
 
+/** The plugin `loadAndSave` returns; it takes no options. */
+export type SessionPlugin = FastifyPluginCallback<Record<never, never>>
+
 function headerText(value: number | string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined
   return Array.isArray(value) ? value.join(', ') : String(value)
@@ -18,9 +21,6 @@ function headerText(value: number | string | string[] | undefined): string | und
 function addVary(reply: FastifyReply): void {
   reply.header('vary', varyWithCookie(headerText(reply.getHeader('vary'))))
 }
-
-/** The plugin `loadAndSave` returns; it takes no options. */
-export type SessionPlugin = FastifyPluginCallback<Record<never, never>>
 
 function addCookie(
   reply: FastifyReply,
