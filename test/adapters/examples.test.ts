@@ -15,20 +15,23 @@ async function freePort(): Promise<number> {
   return address.port
 }
 
-// Resolves once the example prints its URL, the sign that it is listening.
-function startExample(framework: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${framework}/server.ts`], {
+function spawnExample(framework: string, port: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', `examples/${framework}/server.ts`], {
     cwd: root,
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+}
+
+// Resolves once the example prints its URL, the sign that it is listening.
+function ready(child: ChildProcess, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes(`http://127.0.0.1:${port}`)) resolve(child)
+      if (chunk.toString().includes(`http://127.0.0.1:${port}`)) resolve()
     })
     child.once('exit', (code) => reject(new Error(`example exited with ${code}: ${stderr}`)))
   })
@@ -45,7 +48,8 @@ describe('examples/<framework>/server.ts', () => {
   for (const framework of frameworks) {
     it(`${framework}: starts on PORT and serves the seed's /put then /get`, async () => {
       const port = await freePort()
-      child = await startExample(framework, port)
+      child = spawnExample(framework, port)
+      await ready(child, port)
       const put = await fetch(`http://127.0.0.1:${port}/put`)
       expect(put.status).toBe(200)
       const [cookie] = put.headers.getSetCookie()
