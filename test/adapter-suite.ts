@@ -121,9 +121,33 @@ const setCookies = (res: Response): string[] => res.headers.getSetCookie()
 const cookiePair = (setCookie: string): string => setCookie.split(';')[0] ?? ''
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2))
 
+/** A promise the test resolves by hand, to hold a streamed response open. */
+interface Gate {
+  wait: Promise<void>
+  open(): void
+}
+
+function gate(): Gate {
+  let open = (): void => undefined
+  const wait = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { wait, open }
+}
+
 /** The seed's routes plus the ones the suite's cases need, for the given manager. */
-function seedRoutes(m: SessionManager, log: string[]): Record<string, Route> {
+function seedRoutes(m: SessionManager, log: string[], held: Gate): Record<string, Route> {
   return {
+    '/stream-held': (x) => {
+      x.session(m).put('message', MESSAGE)
+      return {
+        stream: async function* () {
+          yield 'first '
+          await held.wait
+          yield 'last'
+        },
+      }
+    },
     '/put': (x) => {
       x.session(m).put('message', MESSAGE)
       return undefined
@@ -188,15 +212,16 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
 
     async function start(
       options: SessionManagerOptions = {},
-    ): Promise<{ app: TestApp; manager: SessionManager; log: string[] }> {
+    ): Promise<{ app: TestApp; manager: SessionManager; log: string[]; held: Gate }> {
       const store =
         (options.store as MemoryStore | undefined) ??
         new MemoryStore({ cleanupInterval: 0, clock: options.clock ?? Date.now })
       stores.push(store)
       const manager = new SessionManager({ ...options, store })
       const log: string[] = []
-      app = await makeApp({ managers: [manager], routes: seedRoutes(manager, log) })
-      return { app, manager, log }
+      const held = gate()
+      app = await makeApp({ managers: [manager], routes: seedRoutes(manager, log, held) })
+      return { app, manager, log, held }
     }
 
     async function put(a: TestApp, path = '/put'): Promise<string> {
@@ -477,6 +502,22 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
         expect(cookie).toMatch(new RegExp(`^session=${TOKEN}; `))
         expect(await res.text()).toBe('one two three')
         expect(await (await get(app, cookiePair(cookie ?? ''))).text()).toBe(MESSAGE)
+      })
+
+      it('sends the headers and first chunk while the body is still being produced', async () => {
+        const { app, held } = await start()
+        // Resolves on the response headers: a framework that buffered the body would wait here.
+        const res = await app.request('/stream-held')
+        expect(setCookies(res)[0]).toMatch(new RegExp(`^session=${TOKEN}; `))
+        const reader = res.body?.getReader()
+        const first = await reader?.read()
+        expect(new TextDecoder().decode(first?.value)).toBe('first ')
+        held.open()
+        let rest = ''
+        for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+          rest += new TextDecoder().decode(chunk.value)
+        }
+        expect(rest).toBe('last')
       })
 
       it('a session change after the response started throws ERR_SESSION_SENT', async () => {
