@@ -1,4 +1,4 @@
-import { SessionError } from './errors.ts'
+import { SessionError } from './errors.js'
 
 /** What a codec stores: the absolute deadline and the session's values. */
 export interface SessionRecord {

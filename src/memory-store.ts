@@ -1,4 +1,4 @@
-import type { CommitMode, IterableStore } from './store.ts'
+import type { CommitMode, IterableStore } from './store.js'
 
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions {

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Codec } from './codec.ts'
-import { jsonCodec } from './codec.ts'
-import type { CookieOptions, ResolvedCookieOptions } from './cookie.ts'
-import { SessionError } from './errors.ts'
-import { MemoryStore } from './memory-store.ts'
-import type { Store } from './store.ts'
+import type { Codec } from './codec.js'
+import { jsonCodec } from './codec.js'
+import type { CookieOptions, ResolvedCookieOptions } from './cookie.js'
+import { SessionError } from './errors.js'
+import { MemoryStore } from './memory-store.js'
+import type { Store } from './store.js'
 
 /**
  * Handles a session error on node:http and Express (a store failure, undecodable data): it must

@@ -1,13 +1,13 @@
-import type { Codec, SessionRecord } from './codec.ts'
-import { CookieWriter, readCookie } from './cookie.ts'
-import { SessionError, toStoreError } from './errors.ts'
-import type { ErrorHandler, ResolvedOptions, SessionManagerOptions } from './options.ts'
-import { resolveOptions } from './options.ts'
-import type { SessionData, SessionHost, SessionState } from './session.ts'
-import { kState, REMEMBER_ME_KEY, Session } from './session.ts'
-import type { Store } from './store.ts'
-import { isIterableStore } from './store.ts'
-import { generateToken, hashToken, isValidToken } from './token.ts'
+import type { Codec, SessionRecord } from './codec.js'
+import { CookieWriter, readCookie } from './cookie.js'
+import { SessionError, toStoreError } from './errors.js'
+import type { ErrorHandler, ResolvedOptions, SessionManagerOptions } from './options.js'
+import { resolveOptions } from './options.js'
+import type { SessionData, SessionHost, SessionState } from './session.js'
+import { kState, REMEMBER_ME_KEY, Session } from './session.js'
+import type { Store } from './store.js'
+import { isIterableStore } from './store.js'
+import { generateToken, hashToken, isValidToken } from './token.js'
 
 /** What `SessionManager#commit` did: the raw token, the expiry it wrote, and whether the store took it. */
 export interface CommitResult {

@@ -1,7 +1,7 @@
-import type { Codec } from './codec.ts'
-import { SessionError, toStoreError } from './errors.ts'
-import type { Store } from './store.ts'
-import { generateToken } from './token.ts'
+import type { Codec } from './codec.js'
+import { SessionError, toStoreError } from './errors.js'
+import type { Store } from './store.js'
+import { generateToken } from './token.js'
 
 /** The default session data type: any string key, unknown values. Managers accept any object type (interfaces too). */
 export type SessionData = Record<string, unknown>

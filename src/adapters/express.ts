@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../session.ts'
-import type { SessionManager } from '../session-manager.ts'
-import { addVaryCookie, hookResponse } from './response-hook.ts'
+import type { Session, SessionData } from '../session.js'
+import type { SessionManager } from '../session-manager.js'
+import { addVaryCookie, hookResponse } from './response-hook.js'
 
 /** Express's `next`, typed structurally so this file imports nothing from express. */
 export type NextFunction = (err?: unknown) => void

@@ -1,7 +1,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
-import type { Session, SessionData } from '../session.ts'
-import type { SessionManager } from '../session-manager.ts'
-import { varyWithCookie } from './fetch.ts'
+import type { Session, SessionData } from '../session.js'
+import type { SessionManager } from '../session-manager.js'
+import { varyWithCookie } from './fetch.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,5 @@
-import type { Session, SessionData } from '../session.ts'
-import type { SessionManager } from '../session-manager.ts'
+import type { Session, SessionData } from '../session.js'
+import type { SessionManager } from '../session-manager.js'
 
 /** A Fetch handler that also receives the request's session; it may be async. */
 export type FetchSessionHandler<Data extends object> = (

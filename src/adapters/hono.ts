@@ -1,7 +1,7 @@
 import type { Context, Env, MiddlewareHandler } from 'hono'
-import type { Session, SessionData } from '../session.ts'
-import type { SessionManager } from '../session-manager.ts'
-import { loadRequestSession, setSessionHeaders, withSessionHeaders } from './fetch.ts'
+import type { Session, SessionData } from '../session.js'
+import type { SessionManager } from '../session-manager.js'
+import { loadRequestSession, setSessionHeaders, withSessionHeaders } from './fetch.js'
 
 declare module 'hono' {
   interface ContextVariableMap {

@@ -1,5 +1,5 @@
-import type { Session } from '../session.ts'
-import type { SessionManager } from '../session-manager.ts'
+import type { Session } from '../session.js'
+import type { SessionManager } from '../session-manager.js'
 
 declare module 'koa' {
   interface ExtendableContext {

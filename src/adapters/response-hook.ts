@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../session.ts'
-import type { SessionManager } from '../session-manager.ts'
+import type { Session, SessionData } from '../session.js'
+import type { SessionManager } from '../session-manager.js'
 
 /** Called when the commit step fails; it must end the response. */
 export type CommitFailure = (err: Error, req: IncomingMessage, res: ServerResponse) => void

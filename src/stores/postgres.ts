@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { StoreError } from '../errors.ts'
-import type { CommitMode, IterableStore } from '../store.ts'
-import { withTimeout } from './timeout.ts'
+import { StoreError } from '../errors.js'
+import type { CommitMode, IterableStore } from '../store.js'
+import { withTimeout } from './timeout.js'
 
 /** One statement as the store sends it: pg's query config (a named statement is prepared once per connection). */
 export interface PostgresQuery {

@@ -1,6 +1,6 @@
-import { StoreError } from '../errors.ts'
-import type { CommitMode, IterableStore } from '../store.ts'
-import { withTimeout } from './timeout.ts'
+import { StoreError } from '../errors.js'
+import type { CommitMode, IterableStore } from '../store.js'
+import { withTimeout } from './timeout.js'
 
 /** The per-command options the store passes to node-redis (v5 reads `typeMapping`, v4 `returnBuffers`), so values come back as bytes. */
 export interface NodeRedisCommandOptions {
