@@ -1,7 +1,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWithCookie } from './fetch.js'
+import { varyWithCookie } from '../vary.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,23 +1,14 @@
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
+import { varyWithCookie } from '../vary.js'
+
+export { varyWithCookie }
 
 /** A Fetch handler that also receives the request's session; it may be async. */
 export type FetchSessionHandler<Data extends object> = (
   request: Request,
   session: Session<Data>,
 ) => Response | Promise<Response>
-
-// Cookie, or `*`, already listed as a whole Vary member.
-const VARY_HAS_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i
-
-/**
- * The Vary value with `Cookie` added: `Cookie` for none, the value unchanged when it already
- * names Cookie or is `*`, and `<value>, Cookie` otherwise, so the header never lists it twice.
- */
-export function varyWithCookie(vary: string | null | undefined): string {
-  if (vary === null || vary === undefined || vary.trim() === '') return 'Cookie'
-  return VARY_HAS_COOKIE.test(vary) ? vary : `${vary}, Cookie`
-}
 
 /**
  * Adds the commit step's headers to a mutable `Headers`: `Vary: Cookie` always, and with a cookie

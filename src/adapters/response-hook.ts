@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
+import { varyWithCookie } from '../vary.js'
 
 /** Called when the commit step fails; it must end the response. */
 export type CommitFailure = (err: Error, req: IncomingMessage, res: ServerResponse) => void
@@ -30,19 +31,15 @@ interface HookState {
 const kHook = Symbol('sessionkit.hook')
 type Hooked = ServerResponse & { [kHook]: HookState }
 
-/**
- * Adds `Cookie` to the Vary header unless it is already there or the value is `*`; SCS adds a
- * second Vary line, which means the same to a cache.
- */
+/** Adds `Cookie` to the response's Vary header, merged as {@link varyWithCookie} does. */
 export function addVaryCookie(res: ServerResponse): void {
   const vary = res.getHeader('vary')
-  if (vary === undefined) {
-    res.setHeader('Vary', 'Cookie')
-    return
-  }
-  const text = Array.isArray(vary) ? vary.join(', ') : String(vary)
-  if (/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(text)) return
-  res.setHeader('Vary', text === '' ? 'Cookie' : `${text}, Cookie`)
+  res.setHeader(
+    'Vary',
+    varyWithCookie(
+      vary === undefined ? undefined : Array.isArray(vary) ? vary.join(', ') : String(vary),
+    ),
+  )
 }
 
 /** Sends a Set-Cookie value with its Cache-Control, as SCS's WriteSessionCookie adds both. */
