@@ -53,7 +53,8 @@ try {
   const client = async (n: number): Promise<void> => {
     let i = n
     while (running) {
-      const k = live[(i += CLIENTS) % LIVE] as string
+      i += CLIENTS
+      const k = live[i % LIVE] as string
       const started = performance.now()
       const data = await store.find(k)
       if (data === undefined) throw new Error(`live session ${k} went missing`)

@@ -14,6 +14,8 @@ function spawnWorker(file: string, id: number, mode: 'mix' | 'writer', ops: numb
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
+  // A late IPC error (the channel of a killed child) must not surface as an unhandled event.
+  child.on('error', () => {})
   const ready = new Promise<void>((resolve, reject) => {
     child.once('error', reject)
     child.on('message', (m: WorkerMessage) => m.type === 'ready' && resolve())
@@ -41,7 +43,9 @@ beforeEach(() => {
   openSQLiteStore(tmp.file, { cleanupInterval: 0 }).close()
 })
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
   tmp.remove()
 })
 

@@ -65,7 +65,7 @@ type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStateme
 const ownsDatabase = new WeakSet<SQLiteStore>()
 const checkpointers = new WeakMap<SQLiteStore, Checkpointer>()
 const encoder = new TextEncoder()
-const BATCH_BUDGET_MS = 8
+const BATCH_BUDGET_MS = 4
 
 const logCleanupError = (error: StoreError): void => {
   console.error('sessionkit: SQLiteStore cleanup failed:', error)
