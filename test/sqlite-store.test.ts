@@ -318,6 +318,7 @@ describe('SQLiteStore errors', () => {
     expect(() => new SQLiteStore(db, { tableName: 'sessions; DROP TABLE x' })).toThrow(/tableName/)
     expect(() => new SQLiteStore(db, { tableName: 'sqlite_master' })).toThrow(/tableName/)
     expect(() => new SQLiteStore(db, { cleanupInterval: -1 })).toThrow(/cleanupInterval/)
+    expect(() => new SQLiteStore(db, { cleanupInterval: 2 ** 31 })).toThrow(/cleanupInterval/)
     expect(() => new SQLiteStore(db, { cleanupBatchSize: 0 })).toThrow(/cleanupBatchSize/)
   })
 })

@@ -1,4 +1,4 @@
-import { StoreError } from '../errors.ts'
+import { StoreError } from '../errors.js'
 
 /** The SQLite result code a driver error carries (`SQLITE_BUSY`, …), or undefined. */
 export function sqliteCode(err: unknown): string | undefined {

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { StoreError } from '../errors.ts'
-import type { CommitMode, IterableStore } from '../store.ts'
-import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.ts'
-import { toSQLiteStoreError } from './sqlite-errors.ts'
+import { StoreError } from '../errors.js'
+import type { CommitMode, IterableStore } from '../store.js'
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
+import { toSQLiteStoreError } from './sqlite-errors.js'
 import {
   checkTableName,
   DEFAULT_TABLE,
@@ -11,9 +11,9 @@ import {
   indexName,
   schemaSQL,
   statementsSQL,
-} from './sqlite-sql.ts'
+} from './sqlite-sql.js'
 
-export { goTimeString } from './sqlite-sql.ts'
+export { goTimeString } from './sqlite-sql.js'
 
 /** A value the store binds: text, a number or bytes. */
 export type SQLiteValue = string | number | Uint8Array
@@ -61,7 +61,7 @@ export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
 
 type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStatement }
 
-// Stores made by openSQLiteStore own their connection and close it, and may sweep on a thread.
+// Stores made by openSQLiteStore own their connection and close it, and its checkpoint thread.
 const ownsDatabase = new WeakSet<SQLiteStore>()
 const checkpointers = new WeakMap<SQLiteStore, Checkpointer>()
 const encoder = new TextEncoder()
@@ -105,9 +105,10 @@ export class SQLiteStore implements IterableStore, Disposable {
       )
     }
     const interval = options.cleanupInterval ?? 300_000
-    if (!Number.isFinite(interval) || interval < 0) {
+    // Node runs a timer above 2^31-1 ms every 1 ms instead, so such a value is refused.
+    if (!Number.isFinite(interval) || interval < 0 || interval > 2_147_483_647) {
       throw new RangeError(
-        `SQLiteStore: cleanupInterval must be a non-negative number of ms, got ${interval}`,
+        `SQLiteStore: cleanupInterval must be a number of ms from 0 to 2147483647, got ${interval}`,
       )
     }
     const batch = options.cleanupBatchSize ?? 200
