@@ -35,6 +35,8 @@ describe('package shape', () => {
     for (const [name, target] of subpaths) {
       expect(existsSync(new URL(target.types, root)), target.types).toBe(true)
       const mod = (await import(`sessionkit${name.slice(1)}`)) as Record<string, unknown>
+      // A .ts specifier in a published .d.ts breaks every consumer without allowImportingTsExtensions.
+      expect(readFileSync(new URL(target.types, root), 'utf8')).not.toMatch(/from '\.[^']*\.ts'/)
       if (name === '.') expect(typeof mod.SessionManager).toBe('function')
       else if (name.startsWith('./') && /node|express|fastify|koa|fetch|hono/.test(name)) {
         expect(typeof mod.loadAndSave, name).toBe('function')
