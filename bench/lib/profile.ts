@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { IncomingMessage, ServerResponse } from 'node:http'
 import { SourceMap } from 'node:module'
+import { Socket } from 'node:net'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
+import express from 'express'
 import { CONTENDERS, ServerProcess } from './contenders.ts'
 import type { LoadGenerator } from './load.ts'
 import type { LoadPlan } from './matrix.ts'
@@ -104,8 +107,9 @@ function table(frames: Frame[], samples: number, count: number, by: 'self' | 'to
 }
 
 /**
- * Runs sessionkit + SQLite on node:http under `node --cpu-prof` once per scenario ((b) /get,
- * (c) /put with a cookie, (d) /put without) and prints the heaviest frames overall and in src/.
+ * Runs sessionkit + SQLite on node:http (or BENCH_PROFILE_SERVER) under `node --cpu-prof` once
+ * per scenario (BENCH_PROFILE_SCENARIOS, default `get,put,new`) and prints the heaviest frames
+ * overall and in src/.
  */
 export async function runProfile(
   load: LoadGenerator,
@@ -113,14 +117,18 @@ export async function runProfile(
   dir: string,
   log: (line: string) => void,
 ): Promise<void> {
-  const contender = CONTENDERS.find((c) => c.id === 'sk-sqlite-node')
-  if (contender === undefined) throw new Error('no sk-sqlite-node contender')
+  const id = process.env.BENCH_PROFILE_SERVER ?? 'sk-sqlite-node'
+  const contender = CONTENDERS.find((c) => c.id === id)
+  if (contender === undefined) throw new Error(`no contender ${id}`)
   const seconds = Number(process.env.BENCH_PROFILE_SECONDS ?? 10)
-  for (const [name, path, withCookie] of [
+  const wanted = (process.env.BENCH_PROFILE_SCENARIOS ?? 'get,put,new').split(',')
+  const scenarios = [
+    ['bare', '/bare', false],
     ['get', '/get', true],
     ['put', '/put', true],
     ['new', '/put', false],
-  ] as const) {
+  ] as const
+  for (const [name, path, withCookie] of scenarios.filter(([n]) => wanted.includes(n))) {
     const profDir = join(dir, `prof-${name}`)
     const server = await ServerProcess.start(contender, {
       db: join(dir, `prof-${name}.db`),
@@ -155,7 +163,91 @@ export async function runProfile(
     console.log(`sessionkit (src/) by total time:\n\n${table(ours, busy, 15, 'total')}\n`)
     log(`profiled ${name}`)
   }
-  await insertCosts(dir)
+  if (id === 'sk-sqlite-node') await insertCosts(dir)
+  propertyStoreCosts()
+}
+
+/**
+ * What one property store on a response costs, on node:http's own ServerResponse and on one whose
+ * prototype Express has swapped (Express 5 does `Object.setPrototypeOf(res, app.response)` on
+ * every request), so adapter costs on Express can be read in store counts.
+ */
+function propertyStoreCosts(): void {
+  const app = express()
+  const key = Symbol('bench')
+  const states = new WeakMap<object, object>()
+  const noop = (): void => {}
+  const variants: Array<[string, (res: Record<string | symbol, unknown>) => void]> = [
+    ['nothing', () => {}],
+    [
+      '1 symbol property',
+      (res) => {
+        res[key] = {}
+      },
+    ],
+    [
+      '1 WeakMap.set instead',
+      (res) => {
+        states.set(res, {})
+      },
+    ],
+    [
+      'overwrite statusCode',
+      (res) => {
+        res.statusCode = 201
+      },
+    ],
+    [
+      '5 stores (hookResponse today)',
+      (res) => {
+        res[key] = {}
+        res.writeHead = noop
+        res.write = noop
+        res.end = noop
+        res.flushHeaders = noop
+      },
+    ],
+  ]
+  const rounds = 5
+  const count = 50_000
+  console.log(
+    '\n### Cost of property stores on a response object, in process (best of 5 × 50,000)\n',
+  )
+  console.log('| variant | node:http response | Express response |')
+  console.log('| --- | ---: | ---: |')
+  const best = new Map<string, [number, number]>()
+  for (let r = 0; r < rounds; r++) {
+    for (const express5 of [false, true]) {
+      for (const [name, fn] of variants) {
+        const t0 = performance.now()
+        for (let i = 0; i < count; i++) {
+          const req = new IncomingMessage(new Socket())
+          const res = new ServerResponse(req)
+          if (express5) {
+            Object.setPrototypeOf(req, app.request)
+            Object.setPrototypeOf(res, app.response)
+          }
+          fn(res as unknown as Record<string | symbol, unknown>)
+        }
+        const ns = ((performance.now() - t0) * 1e6) / count
+        const pair = best.get(name) ?? [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY]
+        pair[express5 ? 1 : 0] = Math.min(pair[express5 ? 1 : 0], ns)
+        best.set(name, pair)
+      }
+    }
+  }
+  const [baseNode, baseExpress] = best.get('nothing') ?? [0, 0]
+  for (const [name, [node, ex]] of best) {
+    if (name === 'nothing') {
+      console.log(
+        `| create req + res (baseline) | ${node.toFixed(0)} ns | ${ex.toFixed(0)} ns (with setPrototypeOf) |`,
+      )
+    } else {
+      console.log(
+        `| ${name} | +${(node - baseNode).toFixed(0)} ns | +${(ex - baseExpress).toFixed(0)} ns |`,
+      )
+    }
+  }
 }
 
 /**
