@@ -4,7 +4,7 @@
 // `--profile` profiles sessionkit + SQLite on node:http instead; `--only=id,id` picks servers;
 // `--tsx` runs the servers from their TypeScript sources under tsx instead of tsc's output.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildServers } from './lib/build.ts'
 import { CONTENDERS, serverRuntime, useCompiledServers } from './lib/contenders.ts'
@@ -14,7 +14,14 @@ import { machineInfo } from './lib/machine.ts'
 import type { LoadPlan } from './lib/matrix.ts'
 import { runMatrix } from './lib/matrix.ts'
 import { runProfile } from './lib/profile.ts'
-import { afterTable, ratioTable, resultsTable, targetChecks, targetTable } from './lib/report.ts'
+import {
+  afterTable,
+  ratioTable,
+  resultsTable,
+  spreadTable,
+  targetChecks,
+  targetTable,
+} from './lib/report.ts'
 import { resultsMarkdown } from './lib/results-md.ts'
 import { runScale } from './lib/scale.ts'
 import { resultsSvg } from './lib/svg.ts'
@@ -27,6 +34,7 @@ const only = args
   .split(',')
 const noScale = args.includes('--no-scale')
 const started = Date.now()
+const loadAtStart = loadavg()
 const log = (line: string): void => {
   console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`)
 }
@@ -35,8 +43,8 @@ const pin = canPin()
 const plan: LoadPlan = {
   connections: 50,
   warmupSeconds: quick ? 0 : 1,
-  seconds: quick ? 1 : 3,
-  repeats: quick ? 1 : 3,
+  seconds: quick ? 1 : 2,
+  repeats: quick ? 1 : 5,
   sessions: 1000,
   serverCore: pin ? 0 : undefined,
 }
@@ -59,6 +67,7 @@ try {
     const checks = targetChecks(results)
     const tables = {
       results: resultsTable(results),
+      spread: spreadTable(results),
       vsBare: ratioTable(results, 'bare-node'),
       vsPeer: ratioTable(results, 'es-bs3-wal'),
       targets: targetTable(checks),
@@ -67,7 +76,7 @@ try {
     console.log(`\n${tables.results}\n\nvs bare node:http\n${tables.vsBare}`)
     console.log(`\nvs express-session + better-sqlite3-session-store (WAL)\n${tables.vsPeer}`)
     console.log(`\n${tables.targets}\n\n${tables.after}`)
-    const machine = machineInfo()
+    const machine = machineInfo(loadAtStart)
     const markdown = resultsMarkdown({
       plan,
       quick,

@@ -29,7 +29,7 @@ function version(name: string): string {
 }
 
 /** CPU, cores, memory, load, Node and the versions of every package the servers use. */
-export function machineInfo(): MachineInfo {
+export function machineInfo(loadAtStart: number[] = []): MachineInfo {
   const cpu = cpus()
   const model = cpu[0]?.model.trim() ?? 'unknown CPU'
   const ownVersion = version('..')
@@ -43,7 +43,7 @@ export function machineInfo(): MachineInfo {
     lines: [
       `CPU: ${model}, ${cpu.length} cores; ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; Linux ${release()}`,
       `Node ${process.version}; sessionkit ${ownVersion === 'not installed' ? '(this checkout)' : ownVersion}; ${pkgs}`,
-      `Load average when the report was written: ${load}`,
+      `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((n) => n.toFixed(2)).join(' ')}; at the end: ${load}`,
     ],
   }
 }

@@ -140,3 +140,21 @@ export function afterTable(results: ContenderResult[]): string {
     ...rows,
   ].join('\n')
 }
+
+/** The lowest and highest req/s of each cell's runs, so the noise of a run is visible. */
+export function spreadTable(results: ContenderResult[]): string {
+  const head = `| server | ${SCENARIOS.map((s) => s.label).join(' | ')} |`
+  const rule = `| --- | ${SCENARIOS.map(() => '---:').join(' | ')} |`
+  const rows = results
+    .filter((r) => !r.failed)
+    .map((result) => {
+      const cells = SCENARIOS.map((s) => {
+        const runs = result.cells.get(s.id)?.runs
+        if (runs === undefined) return 'n/a'
+        const rps = runs.map((r) => r.rps)
+        return `${formatRps(Math.min(...rps))} – ${formatRps(Math.max(...rps))}`
+      })
+      return `| ${result.contender.label} | ${cells.join(' | ')} |`
+    })
+  return [head, rule, ...rows].join('\n')
+}

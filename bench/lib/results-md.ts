@@ -8,7 +8,14 @@ export interface ResultsInput {
   quick: boolean
   machine: MachineInfo
   runtime: string
-  tables: { results: string; vsBare: string; vsPeer: string; targets: string; after: string }
+  tables: {
+    results: string
+    spread: string
+    vsBare: string
+    vsPeer: string
+    targets: string
+    after: string
+  }
   results: ContenderResult[]
   scale: ScaleResult | undefined
   elapsedMs: number
@@ -58,6 +65,10 @@ ${machine.lines.map((l) => `- ${l}`).join('\n')}
 ## Median req/s and p99 latency
 
 ${tables.results}
+
+Lowest – highest req/s of the ${plan.repeats} runs behind each median:
+
+${tables.spread}
 
 ## Ratios against bare node:http (same scenario; (d) against bare /put)
 
