@@ -15,6 +15,7 @@ import { openSQLiteStore } from '../src/stores/sqlite.ts'
 const EXPIRED = Number(process.env.ROWS ?? 1_000_000)
 const LIVE = 10_000
 const CLIENTS = 8
+// BATCH=n sets cleanupBatchSize; CHECKPOINT_THREAD=0 leaves checkpoints on the main thread.
 const batchSize = process.env.BATCH === undefined ? undefined : Number(process.env.BATCH)
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-cleanup-bench-'))
@@ -23,7 +24,11 @@ const token = (): string => randomBytes(32).toString('base64url')
 const payload = randomBytes(120)
 
 try {
-  const store = openSQLiteStore(file, { cleanupInterval: 0, cleanupBatchSize: batchSize })
+  const store = openSQLiteStore(file, {
+    cleanupInterval: 0,
+    cleanupBatchSize: batchSize,
+    checkpointThread: process.env.CHECKPOINT_THREAD !== '0',
+  })
   const seed = new Database(file)
   seed.pragma('journal_mode = WAL')
   const insert = seed.prepare(`INSERT INTO sessions VALUES (?, ?, julianday('now', ?))`)

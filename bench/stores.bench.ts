@@ -11,7 +11,7 @@ import { schemaSQL, statementsSQL } from '../src/stores/sqlite-sql.ts'
 
 const KEYS = 10_000
 const OPS = 20_000
-const ROUNDS = 9
+const ROUNDS = 15
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-stores-bench-'))
 const token = (): string => randomBytes(32).toString('base64url')
 const data = randomBytes(200)
@@ -110,6 +110,9 @@ try {
       results[side].delete.push(del)
     }
   }
+  // Each round's ratio pairs runs made seconds apart, so machine drift cancels; report medians.
+  const ratio = (side: Side, op: Op) =>
+    median(results.raw[op].map((w, i) => w / (results[side][op][i] as number)))
   console.log(
     `ops/s, median of ${ROUNDS} rounds (${OPS.toLocaleString()} ops, ${KEYS.toLocaleString()} keys):`,
   )
@@ -121,7 +124,7 @@ try {
     const w = median(results.raw[op])
     const t = median(results.threaded[op])
     console.log(
-      `${op.padEnd(7)} ${Math.round(s).toLocaleString().padStart(11)} ${Math.round(w).toLocaleString().padStart(8)}   ${(w / s).toFixed(2)}×${' '.repeat(21)}${Math.round(t).toLocaleString().padStart(8)} (${(w / t).toFixed(2)}×)`,
+      `${op.padEnd(7)} ${Math.round(s).toLocaleString().padStart(11)} ${Math.round(w).toLocaleString().padStart(8)}   ${ratio('store', op).toFixed(2)}×${' '.repeat(21)}${Math.round(t).toLocaleString().padStart(8)} (${ratio('threaded', op).toFixed(2)}×)`,
     )
   }
   raw.db.close()
