@@ -100,6 +100,7 @@ export class SessionManager<Data extends object = SessionData> {
       status: this.#options.idleTimeout > 0 ? 'modified' : 'unmodified',
       dirty: false,
       stored: true,
+      saved: data,
       sealed: false,
     })
   }
@@ -116,9 +117,9 @@ export class SessionManager<Data extends object = SessionData> {
   /**
    * Writes the session to the store (SCS Commit), creating its token if it has none. The expiry is
    * min(deadline, now + idleTimeout). A session loaded from the store is written only if its row
-   * still exists and a new one only if its key is free; `committed` says whether the write
-   * happened. An unchanged session under an idle timeout only has its expiry moved when the store
-   * has `touch`.
+   * still exists and a new one only if its key is free; `committed` says whether the store holds
+   * it. A session whose encoded bytes equal the stored ones is not rewritten: without an idle
+   * timeout nothing is written, and with one only its expiry moves when the store has `touch`.
    */
   async commit(session: Session<Data>): Promise<CommitResult> {
     const state = session[kState]
@@ -133,14 +134,25 @@ export class SessionManager<Data extends object = SessionData> {
     if (state.key === '') state.key = this.#host.keyFor(state.token)
     const expiryDate = new Date(expiry)
     let committed: boolean
-    if (!state.dirty && state.stored && store.touch !== undefined) {
+    let data: Uint8Array | undefined
+    if (state.dirty) {
+      data = encode(this.#options.codec, new Date(state.deadline), state.values)
+      // A put of the value already stored (the seed's /put) changes nothing in the row.
+      if (state.stored && state.saved !== undefined && sameBytes(data, state.saved)) {
+        state.dirty = false
+      }
+    }
+    if (!state.dirty && state.stored && idleTimeout === 0) {
+      // Without an idle timeout the row's expiry is the deadline inside its data: nothing to write.
+      committed = true
+    } else if (!state.dirty && state.stored && store.touch !== undefined) {
       try {
         committed = await store.touch(state.key, expiryDate)
       } catch (err) {
         throw toStoreError(err, 'touch')
       }
     } else {
-      const data = encode(this.#options.codec, new Date(state.deadline), state.values)
+      data ??= encode(this.#options.codec, new Date(state.deadline), state.values)
       try {
         committed = await store.commit(
           state.key,
@@ -151,6 +163,7 @@ export class SessionManager<Data extends object = SessionData> {
       } catch (err) {
         throw toStoreError(err, 'commit')
       }
+      if (committed) state.saved = data
     }
     state.stored = committed
     if (committed) state.dirty = false
@@ -213,6 +226,7 @@ export class SessionManager<Data extends object = SessionData> {
           status: 'unmodified',
           dirty: false,
           stored: true,
+          saved: data,
           sealed: false,
         }),
       )
@@ -250,6 +264,7 @@ export class SessionManager<Data extends object = SessionData> {
       status: 'unmodified',
       dirty: false,
       stored: false,
+      saved: undefined,
       sealed: false,
     }
     return new Session<Data>(this.#host, state)
@@ -262,6 +277,10 @@ export class SessionManager<Data extends object = SessionData> {
       this.#options.cookie.persist || session[kState].values.get(REMEMBER_ME_KEY) === true
     return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 }
 
 function decode(codec: Codec, data: Uint8Array): SessionRecord {

@@ -39,6 +39,8 @@ export interface SessionState {
   dirty: boolean
   /** The store holds a row for `token` as far as this request knows. */
   stored: boolean
+  /** The bytes that row holds (as loaded or last written), so an identical write can be skipped. */
+  saved: Uint8Array | undefined
   /** The response has started: any change now would be lost, so it throws. */
   sealed: boolean
 }
@@ -196,6 +198,7 @@ export class Session<Data extends object = SessionData> {
     state.values.clear()
     state.dirty = true
     state.stored = false
+    state.saved = undefined
   }
 
   /**
@@ -211,6 +214,7 @@ export class Session<Data extends object = SessionData> {
     state.status = 'modified'
     state.dirty = true
     state.stored = false
+    state.saved = undefined
   }
 
   /**

@@ -237,6 +237,35 @@ describe('SessionManager#commit (SCS TestSessionManager_Commit)', () => {
     expect((await t.sessions.load(token)).token).toBe(token)
   })
 
+  it('does not rewrite a row when a put leaves the encoded data as stored, but still sends the cookie', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('message', 'Hello from a session!')
+    const { token } = await t.sessions.commit(s)
+    t.store.calls.length = 0
+    const again = await t.sessions.load(token)
+    again.put('message', 'Hello from a session!')
+    expect(again.status).toBe('modified')
+    expect(await t.sessions.commitResponse(again)).toContain(`session=${token};`)
+    expect(t.store.ops()).toEqual(['find'])
+    const changed = await t.sessions.load(token)
+    changed.put('message', 'changed')
+    await t.sessions.commitResponse(changed)
+    expect(t.store.calls.at(-1)).toEqual(['commit', token, 'update'])
+  })
+
+  it('only touches the expiry for an identical put under an idle timeout', async () => {
+    const t = setup({ idleTimeout: 60_000 })
+    const s = await t.sessions.load('')
+    s.put('message', 'same')
+    const { token } = await t.sessions.commit(s)
+    t.store.calls.length = 0
+    const again = await t.sessions.load(token)
+    again.put('message', 'same')
+    await t.sessions.commitResponse(again)
+    expect(t.store.ops()).toEqual(['find', 'touch'])
+  })
+
   it('falls back to a full commit under an idle timeout when the store has no touch', async () => {
     const inner = new MemoryStore({ cleanupInterval: 0 })
     const calls: string[] = []
