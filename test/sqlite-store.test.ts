@@ -332,8 +332,10 @@ describe('openSQLiteStore', () => {
       expect(existsSync(`${fresh.file}-wal`)).toBe(true)
       opened.close()
       opened.close()
-      // The last connection to close checkpoints and removes the WAL file.
-      expect(existsSync(`${fresh.file}-wal`)).toBe(false)
+      // The last connection to close (this one or the checkpoint thread's) removes the WAL file.
+      await vi.waitFor(() => expect(existsSync(`${fresh.file}-wal`)).toBe(false), {
+        timeout: 3_000,
+      })
       const check = new Database(fresh.file, { readonly: true })
       const schema = check
         .prepare(`SELECT sql FROM sqlite_master WHERE name LIKE 'sessions%' ORDER BY type DESC`)

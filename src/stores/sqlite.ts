@@ -296,12 +296,14 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
   } catch (err) {
     throw toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
   }
+  let store: SQLiteStore | undefined
   try {
     db.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
     db.exec('PRAGMA journal_mode = WAL')
     db.exec('PRAGMA synchronous = NORMAL')
-    const store = new SQLiteStore(db, storeOptions)
-    ownsDatabase.add(store)
+    const opened = new SQLiteStore(db, storeOptions)
+    store = opened
+    ownsDatabase.add(opened)
     const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
     if (checkpointThread ?? !inMemory) {
       db.exec('PRAGMA wal_autocheckpoint = 0')
@@ -311,19 +313,21 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
         busyTimeout,
         onExit: () => {
           // Without the thread nobody would checkpoint: hand the job back to this connection.
-          checkpointers.delete(store)
+          checkpointers.delete(opened)
           try {
-            if (!store.closed) db.exec('PRAGMA wal_autocheckpoint = 1000')
+            if (!opened.closed) db.exec('PRAGMA wal_autocheckpoint = 1000')
           } catch {
             // The connection is gone too; there is nothing left to checkpoint.
           }
         },
       })
-      checkpointers.set(store, checkpointer)
+      checkpointers.set(opened, checkpointer)
     }
-    return store
+    return opened
   } catch (err) {
-    db.close()
+    // Closing the store stops its timer and closes the connection it now owns.
+    if (store === undefined) db.close()
+    else store.close()
     throw err instanceof RangeError
       ? err
       : toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
