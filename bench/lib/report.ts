@@ -7,19 +7,36 @@ export interface TargetCheck {
   label: string
   target: number
   measured: number | undefined
+  /** The same ratio from each side's fastest run: noise from other processes only slows runs down. */
+  best?: number | undefined
 }
 
-function rps(results: ContenderResult[], id: string, scenario: Scenario['id']): number | undefined {
-  return results.find((r) => r.contender.id === id)?.cells.get(scenario)?.rps
+type Pick = 'median' | 'best'
+
+function rps(
+  results: ContenderResult[],
+  id: string,
+  scenario: Scenario['id'],
+  pick: Pick = 'median',
+): number | undefined {
+  const cell = results.find((r) => r.contender.id === id)?.cells.get(scenario)
+  if (cell === undefined) return undefined
+  return pick === 'median' ? cell.rps : Math.max(...cell.runs.map((run) => run.rps))
 }
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined || b === 0 ? undefined : a / b
 }
 
-/** The issue's targets, each with the ratio this run measured. */
+/** The issue's targets, each with the ratio this run measured (from medians and from best runs). */
 export function targetChecks(results: ContenderResult[]): TargetCheck[] {
-  const r = (id: string, s: Scenario['id']) => rps(results, id, s)
+  const median = checksFor(results, 'median')
+  const best = checksFor(results, 'best')
+  return median.map((check, i) => ({ ...check, best: best[i]?.measured }))
+}
+
+function checksFor(results: ContenderResult[], pick: Pick): TargetCheck[] {
+  const r = (id: string, s: Scenario['id']) => rps(results, id, s, pick)
   const checks: TargetCheck[] = [
     {
       label: 'sessionkit+SQLite node:http /get vs bare node:http /get',
@@ -116,11 +133,13 @@ export function targetTable(checks: TargetCheck[]): string {
   const rows = checks.map((c) => {
     const verdict =
       c.measured === undefined ? 'not measured' : c.measured >= c.target ? 'met' : 'missed'
-    return `| ${c.label} | ≥ ${c.target}× | ${formatRatio(c.measured)} | ${verdict} |`
+    return `| ${c.label} | ≥ ${c.target}× | ${formatRatio(c.measured)} | ${verdict} | ${formatRatio(c.best)} |`
   })
-  return ['| target | wanted | measured | verdict |', '| --- | ---: | ---: | --- |', ...rows].join(
-    '\n',
-  )
+  return [
+    '| target | wanted | measured (medians) | verdict | from best runs |',
+    '| --- | ---: | ---: | --- | ---: |',
+    ...rows,
+  ].join('\n')
 }
 
 /** Rows and file size (or sessions held in memory) after the runs, per store. */

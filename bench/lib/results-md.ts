@@ -80,6 +80,9 @@ ${tables.vsPeer}
 
 ## The issue's targets
 
+The verdict uses the medians. Other processes on this machine can only slow a run down, so the
+last column, the same ratio from each side's fastest run, is a second view of the same run.
+
 ${tables.targets}
 
 ## Sessions stored after the run
