@@ -2,8 +2,8 @@ import type { ContenderResult } from './matrix.ts'
 import { SCENARIOS } from './matrix.ts'
 import { formatRps } from './stats.ts'
 
-const WIDTH = 900
-const LABEL_W = 360
+const WIDTH = 980
+const LABEL_W = 420
 const BAR_H = 16
 const GAP = 4
 const PANEL_HEAD = 34
@@ -58,7 +58,7 @@ export function resultsSvg(results: ContenderResult[], subtitle: string): string
 </style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="12" y="24" class="title">sessionkit vs express-session: HTTP throughput (npm run bench)</text>
-<text x="12" y="44" class="sub">${escapeXml(subtitle)}; 50 connections, autocannon on its own core; green sessionkit, orange express-session, grey no sessions</text>
+<text x="12" y="44" class="sub">${escapeXml(subtitle)}; 50 connections, autocannon on its own core; each panel on its own scale; green sessionkit, orange express-session, grey no sessions</text>
 ${parts.join('\n')}
 </svg>
 `
