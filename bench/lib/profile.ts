@@ -135,7 +135,13 @@ export async function runProfile(
       core: plan.serverCore,
       execArgv: ['--cpu-prof', '--cpu-prof-dir', profDir],
     })
-    const cookies = await createSessions(server.port, plan.sessions)
+    const cookies =
+      contender.store === 'none'
+        ? Array.from(
+            { length: plan.sessions },
+            () => `session=${randomBytes(32).toString('base64url')}`,
+          )
+        : await createSessions(server.port, plan.sessions)
     const job = {
       url: `http://127.0.0.1:${server.port}`,
       path,
