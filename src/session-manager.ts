@@ -28,9 +28,9 @@ export class SessionManager<Data extends object = SessionData> {
   readonly #options: ResolvedOptions
   readonly #host: SessionHost
   readonly #cookies: CookieWriter
-  // Not a property on the request: Express swaps each request's prototype, which makes every new
-  // property store on it slow.
-  readonly #attached = new WeakMap<object, Session<Data>>()
+  // A symbol property, not a WeakMap: short-lived WeakMap keys cost the garbage collector more
+  // per request than the property store, even on Express's prototype-swapped requests.
+  readonly #slot = Symbol('sessionkit.session')
   readonly #cacheControl: string
 
   constructor(options: SessionManagerOptions = {}) {
@@ -237,7 +237,7 @@ export class SessionManager<Data extends object = SessionData> {
 
   /** The session an adapter attached to `target` (a request or context); throws `ERR_NO_SESSION` if none. */
   from(target: object): Session<Data> {
-    const session = this.#attached.get(target)
+    const session = (target as Record<symbol, Session<Data> | undefined>)[this.#slot]
     if (session === undefined) {
       throw new SessionError(
         'ERR_NO_SESSION',
@@ -249,12 +249,12 @@ export class SessionManager<Data extends object = SessionData> {
 
   /** The attached session, or undefined; adapters use it to make a second loadAndSave a no-op. */
   peek(target: object): Session<Data> | undefined {
-    return this.#attached.get(target)
+    return (target as Record<symbol, Session<Data> | undefined>)[this.#slot]
   }
 
   /** Attaches `session` to `target` so `from(target)` finds it; for adapters. */
   attach(target: object, session: Session<Data>): void {
-    this.#attached.set(target, session)
+    ;(target as Record<symbol, Session<Data>>)[this.#slot] = session
   }
 
   #fresh(): Session<Data> {

@@ -23,7 +23,7 @@ export function benchManager(store: Store): SessionManager<BenchData> {
 /** The seed's node:http app (/put, /get) plus /bare, wrapped in sessionkit's node adapter. */
 export function nodeApp(
   sessions: SessionManager<BenchData>,
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined {
   return loadAndSave(sessions, (req, res) => {
     if (req.url === '/bare') {
       res.end(BARE_BODY)

@@ -16,7 +16,8 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
 /**
  * Wraps a node:http handler with session loading and saving (SCS LoadAndSave): the session for the
  * request's cookie is on `req.session` and `manager.from(req)`, and is committed before the first
- * byte of the response. Load and commit failures go to the manager's `onError`.
+ * byte of the response. Load and commit failures go to the manager's `onError`. The returned
+ * listener settles a promise only when the store or the handler is asynchronous.
  *
  * @example
  * http.createServer(loadAndSave(sessions, (req, res) => {
@@ -27,7 +28,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
 export function loadAndSave<Data extends object>(
   manager: SessionManager<Data>,
   handler: NodeHandler,
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined {
   const core = manager as unknown as SessionManager<SessionData>
   const onError = (err: Error, req: IncomingMessage, res: ServerResponse): void => {
     addVaryCookie(res)
@@ -38,31 +39,53 @@ export function loadAndSave<Data extends object>(
         res.destroy()
       })
   }
-  return async function sessionHandler(req, res) {
-    if (core.peek(req) !== undefined) {
-      await handler(req, res)
-      return
+  const failed = (err: unknown, req: IncomingMessage, res: ServerResponse): void => {
+    // A throwing handler must not take the process down or leave the client hanging.
+    if (!commitStarted(res) && !res.headersSent) onError(err as Error, req, res)
+    else {
+      console.error('sessionkit: handler failed after its response started:', err)
+      res.destroy()
     }
-    let session: Session<SessionData>
+  }
+  // Synchronous all the way for a synchronous handler and a request without a session cookie:
+  // no promise is made unless the store or the handler is asynchronous.
+  const run = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
+    let result: unknown
     try {
-      const loaded = core.loadCookieHeader(req.headers.cookie)
-      session = loaded instanceof Promise ? await loaded : loaded
+      result = handler(req, res)
     } catch (err) {
-      onError(err as Error, req, res)
-      return
+      failed(err, req, res)
+      return undefined
     }
+    if (!(result instanceof Promise)) return undefined
+    return result.then(
+      () => undefined,
+      (err: unknown) => failed(err, req, res),
+    )
+  }
+  const start = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    session: Session<SessionData>,
+  ): Promise<void> | undefined => {
     core.attach(req, session)
     req.session ??= session
     hookResponse(res, core, session, req, onError)
+    return run(req, res)
+  }
+  return function sessionHandler(req, res) {
+    if (core.peek(req) !== undefined) return run(req, res)
+    let loaded: Session<SessionData> | Promise<Session<SessionData>>
     try {
-      await handler(req, res)
+      loaded = core.loadCookieHeader(req.headers.cookie)
     } catch (err) {
-      // A throwing handler must not take the process down or leave the client hanging.
-      if (!commitStarted(res) && !res.headersSent) onError(err as Error, req, res)
-      else {
-        console.error('sessionkit: handler failed after its response started:', err)
-        res.destroy()
-      }
+      onError(err as Error, req, res)
+      return undefined
     }
+    if (!(loaded instanceof Promise)) return start(req, res, loaded)
+    return loaded.then(
+      (session) => start(req, res, session),
+      (err: unknown) => onError(err as Error, req, res),
+    )
   }
 }

@@ -6,7 +6,10 @@ import { SessionManager } from '../../src/index.ts'
 import { describeAdapter, listen, sendNode } from '../adapter-suite.ts'
 
 describeAdapter('node:http', async ({ managers, routes }) => {
-  let handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined = async (
+    req,
+    res,
+  ) => {
     const route = routes[new URL(req.url ?? '/', 'http://x').pathname]
     if (route === undefined) {
       res.statusCode = 404
