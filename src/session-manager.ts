@@ -39,7 +39,7 @@ export class SessionManager<Data extends object = SessionData> {
     const hash = resolved.hashTokenInStore
     this.#host = {
       store: resolved.store,
-      codec: resolved.codec,
+      decode: (data) => decode(resolved.codec, data),
       lifetime: resolved.lifetime,
       clock: resolved.clock,
       keyFor: hash ? hashToken : (token) => token,

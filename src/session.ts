@@ -1,4 +1,4 @@
-import type { Codec } from './codec.js'
+import type { SessionRecord } from './codec.js'
 import { SessionError, toStoreError } from './errors.js'
 import type { Store } from './store.js'
 import { generateToken } from './token.js'
@@ -21,7 +21,8 @@ export const ZERO_TIME = -62_135_596_800_000
 /** @internal What a session needs from its manager. */
 export interface SessionHost {
   readonly store: Store
-  readonly codec: Codec
+  /** The codec's decode, with its failures as `ERR_CODEC` SessionErrors. */
+  decode(data: Uint8Array): SessionRecord
   readonly lifetime: number
   readonly clock: () => number
   keyFor(token: string): string
@@ -232,7 +233,7 @@ export class Session<Data extends object = SessionData> {
       throw toStoreError(err, 'find')
     }
     if (data === undefined) return
-    const other = host.codec.decode(data)
+    const other = host.decode(data)
     const state = this.#assertOpen()
     if (state.token === token) return
     const otherDeadline = other.deadline.getTime()

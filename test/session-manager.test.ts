@@ -363,6 +363,23 @@ describe('Session#destroy, #renewToken and #mergeSession', () => {
     expect(await t.store.find(other)).toBeUndefined()
   })
 
+  it('mergeSession with undecodable stored data rejects with ERR_CODEC and changes nothing', async () => {
+    const t = setup({
+      codec: {
+        encode: jsonCodec.encode,
+        decode: () => {
+          throw new Error('bad bytes')
+        },
+      },
+    })
+    const other = generateToken()
+    await t.store.commit(other, enc('x'), new Date(t.now + HOUR))
+    const s = await t.sessions.load('')
+    await expect(s.mergeSession(other)).rejects.toMatchObject({ code: 'ERR_CODEC' })
+    expect(s.status).toBe('unmodified')
+    expect(await t.store.find(other)).toBeDefined()
+  })
+
   it('mergeSession with an unknown token or its own token changes nothing', async () => {
     const t = setup()
     const s = await t.sessions.load('')
