@@ -33,12 +33,7 @@ interface HookState {
 const kHook = Symbol('sessionkit.hook')
 type Hooked = ServerResponse & { [kHook]?: HookState }
 
-const hooks = {
-  get: (res: ServerResponse): HookState | undefined => (res as Hooked)[kHook],
-  set: (res: ServerResponse, state: HookState): void => {
-    ;(res as Hooked)[kHook] = state
-  },
-}
+const stateOf = (res: ServerResponse): HookState | undefined => (res as Hooked)[kHook]
 
 /** Adds `Cookie` to the response's Vary header, merged as {@link varyWithCookie} does. */
 export function addVaryCookie(res: ServerResponse): void {
@@ -63,7 +58,7 @@ export function appendSessionCookie(
 }
 
 function pass(res: ServerResponse, method: Method, args: unknown[]): unknown {
-  return (hooks.get(res) as HookState).original[method].apply(res, args)
+  return (stateOf(res) as HookState).original[method].apply(res, args)
 }
 
 type Outcome = string | undefined | Promise<string | undefined>
@@ -72,7 +67,7 @@ type Outcome = string | undefined | Promise<string | undefined>
 // store write is pending, the calls queue in order and replay afterwards, so no byte leaves
 // before the sessions are saved.
 function intercept(res: ServerResponse, method: Method, args: unknown[]): unknown {
-  const state = hooks.get(res) as HookState
+  const state = stateOf(res) as HookState
   if (state.phase === PASSTHROUGH) return pass(res, method, args)
   if (state.phase === COMMITTING) {
     state.queue.push([method, args])
@@ -164,12 +159,12 @@ export function hookResponse(
   onFailure: CommitFailure,
 ): void {
   const entry: HookEntry = { manager, session, req, onFailure }
-  const existing = hooks.get(res)
+  const existing = stateOf(res)
   if (existing !== undefined) {
     existing.entries.push(entry)
     return
   }
-  hooks.set(res, {
+  ;(res as Hooked)[kHook] = {
     phase: IDLE,
     entries: [entry],
     original: {
@@ -179,7 +174,7 @@ export function hookResponse(
       flushHeaders: res.flushHeaders as AnyFn,
     },
     queue: [],
-  })
+  }
   res.writeHead = writeHead as ServerResponse['writeHead']
   res.write = write as ServerResponse['write']
   res.end = end as ServerResponse['end']
@@ -188,6 +183,6 @@ export function hookResponse(
 
 /** True once the commit step has started or finished on `res`. */
 export function commitStarted(res: ServerResponse): boolean {
-  const state = hooks.get(res)
+  const state = stateOf(res)
   return state !== undefined && state.phase !== IDLE
 }
