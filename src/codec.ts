@@ -42,7 +42,9 @@ function encodeValue(value: unknown, key: string, state: EncodeState): Json {
     case 'boolean':
       return value
     case 'number':
-      return Number.isFinite(value) ? value : tag(state, 'number', String(value))
+      // JSON writes -0 as 0, so it travels tagged like the non-finite numbers.
+      if (Number.isFinite(value) && !Object.is(value, -0)) return value
+      return tag(state, 'number', Object.is(value, -0) ? '-0' : String(value))
     case 'bigint':
       return tag(state, 'bigint', value.toString())
     case 'undefined':
@@ -144,8 +146,8 @@ function decodeValue(value: unknown): unknown {
 }
 
 /**
- * The default codec: JSON with type tags, so Date, Uint8Array, BigInt, Map, Set, undefined and
- * non-finite numbers come back as what they were. Class instances, functions and symbols are
+ * The default codec: JSON with type tags, so Date, Uint8Array, BigInt, Map, Set, undefined,
+ * -0 and non-finite numbers come back as what they were. Class instances, functions and symbols are
  * refused at encode time with an error naming the key. A `__proto__` key in stored data stays an
  * own property and never changes a prototype.
  */

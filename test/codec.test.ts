@@ -11,7 +11,7 @@ describe('jsonCodec', () => {
     expect(roundTrip({}).deadline.getTime()).toBe(DEADLINE.getTime())
   })
 
-  it('round-trips JSON values plus Date, Uint8Array, BigInt, Map, Set, undefined and non-finite numbers', () => {
+  it('round-trips JSON values plus Date, Uint8Array, BigInt, Map, Set, undefined, -0 and non-finite numbers', () => {
     const values = {
       s: 'str',
       n: 1.5,
@@ -30,6 +30,8 @@ describe('jsonCodec', () => {
       undef: undefined,
       nan: Number.NaN,
       inf: Number.NEGATIVE_INFINITY,
+      negZero: -0,
+      nestedNegZero: { n: [-0] },
       tagLike: { $t: 'Date', v: 5 },
     }
     const { values: out } = roundTrip(values)
@@ -37,6 +39,7 @@ describe('jsonCodec', () => {
     expect(out.get('bytes')).toBeInstanceOf(Uint8Array)
     expect(out.get('date')).toBeInstanceOf(Date)
     expect(out.has('undef')).toBe(true)
+    expect(Object.is(out.get('negZero'), -0)).toBe(true)
   })
 
   it('keeps plain data untagged so the stored bytes stay readable JSON', () => {
@@ -118,7 +121,7 @@ describe('jsonCodec', () => {
           expect(Object.fromEntries(values)).toEqual(dict)
         },
       ),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FC_RUNS ?? 300) },
     )
   })
 })
