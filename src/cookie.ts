@@ -41,6 +41,9 @@ export class CookieWriter {
   readonly name: string
   readonly #prefix: string
   readonly #suffix: string
+  // Expires changes once a second for a given lifetime, so the last string is reused.
+  #expiresSecond = Number.NaN
+  #expires = ''
 
   constructor(options: ResolvedCookieOptions) {
     this.name = options.name
@@ -62,7 +65,12 @@ export class CookieWriter {
    */
   live(token: string, expiry: number, now: number, persist: boolean): string {
     if (!persist) return `${this.name}=${token}${this.#prefix}${this.#suffix}`
-    const expires = new Date((Math.floor(expiry / 1000) + 1) * 1000).toUTCString()
+    const second = Math.floor(expiry / 1000) + 1
+    if (second !== this.#expiresSecond) {
+      this.#expires = new Date(second * 1000).toUTCString()
+      this.#expiresSecond = second
+    }
+    const expires = this.#expires
     const remaining = (expiry - now) / 1000
     // Go computes trunc(remaining + 1) with nanosecond clocks, where some time always passes
     // between setting the deadline and writing the cookie; a millisecond clock often sees none,

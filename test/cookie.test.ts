@@ -77,6 +77,17 @@ describe('Max-Age and Expires rounding (reference §2.5)', () => {
     expect(cookieAt(1_200_001)).toContain('; Max-Age=1201;')
   })
 
+  it('gives each cookie from one manager the Expires of its own expiry, across second boundaries', () => {
+    const m = manager()
+    const expiresOf = (ms: number) =>
+      /Expires=([^;]+)/.exec(m.sessionCookie(TOKEN, new Date(ms)))?.[1]
+    expect(expiresOf(NOW + 1_500)).toBe('Fri, 26 Apr 2019 10:28:21 GMT')
+    expect(expiresOf(NOW + 1_999)).toBe('Fri, 26 Apr 2019 10:28:21 GMT')
+    expect(expiresOf(NOW + 2_000)).toBe('Fri, 26 Apr 2019 10:28:22 GMT')
+    expect(expiresOf(NOW + 1_000)).toBe('Fri, 26 Apr 2019 10:28:21 GMT')
+    expect(expiresOf(NOW + 86_400_000)).toBe('Sat, 27 Apr 2019 10:28:20 GMT')
+  })
+
   it('omits Max-Age when the expiry has just passed and writes Max-Age=0 long after', () => {
     expect(cookieAt(-500)).not.toContain('Max-Age')
     expect(cookieAt(-3_000)).toContain('; Max-Age=0;')
