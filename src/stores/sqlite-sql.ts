@@ -47,6 +47,11 @@ export function statementsSQL(table: string) {
     // Bounded by rowid through the expiry index, so one batch holds the write lock briefly.
     deleteBatch: `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expiry < julianday('now') LIMIT ?)`,
     hasObject: `SELECT 1 AS found FROM sqlite_master WHERE type = ? AND name = ?`,
+    // The writes of one event-loop turn share a transaction; IMMEDIATE takes the write lock (or
+    // waits the busy timeout for it) before the first statement, never midway.
+    begin: 'BEGIN IMMEDIATE',
+    commitTransaction: 'COMMIT',
+    rollback: 'ROLLBACK',
   }
 }
 

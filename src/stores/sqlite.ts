@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
 import type { CommitMode, IterableStore } from '../store.js'
+import { WriteGroup } from './sqlite-batch.js'
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
 import { toSQLiteStoreError } from './sqlite-errors.js'
 import {
@@ -94,6 +95,11 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #batchSize: number
   readonly #onCleanupError: (error: StoreError) => void
   #statements: Statements | undefined
+  readonly #writes = new WriteGroup({
+    begin: () => this.#run('commit', (s) => s.begin.run()),
+    commit: () => this.#run('commit', (s) => s.commitTransaction.run()),
+    rollback: () => this.#run('commit', (s) => s.rollback.run()),
+  })
   #timer: NodeJS.Timeout | undefined
   #sweeping: Promise<number> | undefined
   #closed = false
@@ -139,29 +145,36 @@ export class SQLiteStore implements IterableStore, Disposable {
   }
 
   async find(key: string): Promise<Uint8Array | undefined> {
+    // A write for this key still waiting in the turn's group goes first: reads see earlier writes.
+    if (this.#writes.pending(key)) this.#writes.flush()
     const row = this.#run('find', (s) => s.find.get(key)) as { data: unknown } | undefined
     return row === undefined ? undefined : toBytes(row.data)
   }
 
   async commit(key: string, data: Uint8Array, expiry: Date, mode?: CommitMode): Promise<boolean> {
     const at = goTimeString(expiry)
-    return this.#run('commit', (s) => {
-      if (mode === 'update') return s.update.run(data, at, key).changes > 0
-      return (mode === 'insert' ? s.insert : s.upsert).run(key, data, at).changes > 0
-    })
+    return this.#writes.write(key, () =>
+      this.#run('commit', (s) => {
+        if (mode === 'update') return s.update.run(data, at, key).changes > 0
+        return (mode === 'insert' ? s.insert : s.upsert).run(key, data, at).changes > 0
+      }),
+    )
   }
 
   async delete(key: string): Promise<void> {
-    this.#run('delete', (s) => s.delete.run(key))
+    await this.#writes.write(key, () => this.#run('delete', (s) => s.delete.run(key)))
   }
 
   /** Moves a live row's expiry without rewriting its data; resolves false when no live row holds `key`. */
   async touch(key: string, expiry: Date): Promise<boolean> {
     const at = goTimeString(expiry)
-    return this.#run('touch', (s) => s.touch.run(at, key).changes > 0)
+    return this.#writes.write(key, () =>
+      this.#run('touch', (s) => s.touch.run(at, key).changes > 0),
+    )
   }
 
   async all(): Promise<Map<string, Uint8Array>> {
+    this.#writes.flush()
     const rows = this.#run('all', (s) => s.all.all()) as { token: string; data: unknown }[]
     const out = new Map<string, Uint8Array>()
     for (const row of rows) out.set(row.token, toBytes(row.data))
@@ -192,6 +205,8 @@ export class SQLiteStore implements IterableStore, Disposable {
    */
   close(): void {
     if (this.#closed) return
+    // Writes already accepted in this turn still land; they are quick and close must not lose them.
+    this.#writes.flush()
     this.#closed = true
     this.stopCleanup()
     checkpointers.get(this)?.stop()

@@ -1,0 +1,166 @@
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StoreError } from '../src/index.ts'
+import type { SQLiteDatabase, SQLiteValue } from '../src/stores/sqlite.ts'
+import { openSQLiteStore, SQLiteStore } from '../src/stores/sqlite.ts'
+import { tempDir } from './fixtures/sqlite-temp.ts'
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+const text = (b: Uint8Array | undefined): string | undefined =>
+  b === undefined ? undefined : new TextDecoder().decode(b)
+const inMs = (ms: number): Date => new Date(Date.now() + ms)
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * A real better-sqlite3 connection that logs the first word of each write statement it runs
+ * (BEGIN, COMMIT, INSERT, …), and fails the statements bound to a poisoned token: the failure
+ * injection the group's per-caller errors need.
+ */
+function recorded(file: string) {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  const log: string[] = []
+  const poisoned = new Set<string>()
+  const wrapped: SQLiteDatabase = {
+    exec: (sql) => db.exec(sql),
+    close: () => db.close(),
+    prepare(sql) {
+      const statement = db.prepare(sql)
+      const verb = sql.split(' ')[0] ?? sql
+      return {
+        get: (...params: SQLiteValue[]) => statement.get(...params),
+        all: (...params: SQLiteValue[]) => statement.all(...params),
+        run(...params: SQLiteValue[]) {
+          if (params.some((p) => typeof p === 'string' && poisoned.has(p))) {
+            throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })
+          }
+          log.push(verb)
+          return statement.run(...params)
+        },
+      }
+    },
+  }
+  return { db, wrapped, log, poisoned }
+}
+
+let tmp: ReturnType<typeof tempDir>
+let rec: ReturnType<typeof recorded>
+let store: SQLiteStore
+beforeEach(() => {
+  tmp = tempDir()
+  rec = recorded(tmp.file)
+  store = new SQLiteStore(rec.wrapped, { cleanupInterval: 0 })
+})
+afterEach(() => {
+  store.close()
+  if (rec.db.open) rec.db.close()
+  tmp.remove()
+})
+
+const rows = (): number =>
+  (rec.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n
+
+describe('SQLiteStore groups the writes of one event-loop turn', () => {
+  it('runs the first write at once and the rest of the turn in one transaction', async () => {
+    const first = store.commit('a', enc('1'), inMs(60_000))
+    // Already in the file: a lone write waits for nothing.
+    expect(rows()).toBe(1)
+    const rest = ['b', 'c', 'd', 'e'].map((k) => store.commit(k, enc(k), inMs(60_000)))
+    expect(rows()).toBe(1)
+    expect(await Promise.all([first, ...rest])).toEqual([true, true, true, true, true])
+    expect(rows()).toBe(5)
+    expect(rec.log).toEqual(['INSERT', 'BEGIN', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'COMMIT'])
+  })
+
+  it('starts a new group in the next turn, with its own first write at once', async () => {
+    await Promise.all(['a', 'b'].map((k) => store.commit(k, enc(k), inMs(60_000))))
+    await nextTurn()
+    await Promise.all(['c', 'd'].map((k) => store.commit(k, enc(k), inMs(60_000))))
+    expect(rec.log).toEqual(['INSERT', 'INSERT', 'INSERT', 'INSERT'])
+    expect(rows()).toBe(4)
+  })
+
+  it("gives each caller its own result: an 'insert' over a live row is false, its neighbours true", async () => {
+    await store.commit('taken', enc('old'), inMs(60_000))
+    await nextTurn()
+    const results = await Promise.all([
+      store.commit('x', enc('x'), inMs(60_000)),
+      store.commit('taken', enc('new'), inMs(60_000), 'insert'),
+      store.commit('y', enc('y'), inMs(60_000)),
+      store.touch('missing', inMs(60_000)),
+      store.commit('gone', enc('g'), inMs(60_000), 'update'),
+      store.delete('x'),
+    ])
+    expect(results).toEqual([true, false, true, false, false, undefined])
+    expect(text(await store.find('taken'))).toBe('old')
+    expect(await store.find('x')).toBeUndefined()
+    expect(text(await store.find('y'))).toBe('y')
+  })
+
+  it('reruns a failed group one write at a time, so only the failing caller gets the StoreError', async () => {
+    await store.commit('first', enc('1'), inMs(60_000))
+    rec.poisoned.add('bad')
+    const settled = await Promise.allSettled([
+      store.commit('ok1', enc('1'), inMs(60_000)),
+      store.commit('bad', enc('2'), inMs(60_000)),
+      store.commit('ok2', enc('3'), inMs(60_000)),
+    ])
+    expect(settled[0]).toEqual({ status: 'fulfilled', value: true })
+    expect(settled[2]).toEqual({ status: 'fulfilled', value: true })
+    const failed = settled[1] as PromiseRejectedResult
+    expect(failed.status).toBe('rejected')
+    expect(failed.reason).toBeInstanceOf(StoreError)
+    expect((failed.reason as StoreError).cause).toMatchObject({ code: 'SQLITE_IOERR' })
+    expect(rec.log.slice(1)).toEqual(['BEGIN', 'INSERT', 'ROLLBACK', 'INSERT', 'INSERT'])
+    expect(rows()).toBe(3)
+    expect(await store.find('bad')).toBeUndefined()
+  })
+
+  it('lets a read of a key see the write for it still waiting in the group', async () => {
+    void store.commit('a', enc('1'), inMs(60_000))
+    const waiting = store.commit('b', enc('2'), inMs(60_000))
+    expect(text(await store.find('b'))).toBe('2')
+    expect(await waiting).toBe(true)
+    void store.commit('c', enc('3'), inMs(60_000))
+    expect([...(await store.all()).keys()].sort()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('writes the waiting group before close, so no accepted write is lost', async () => {
+    const writes = ['a', 'b', 'c'].map((k) => store.commit(k, enc(k), inMs(60_000)))
+    store.close()
+    expect(await Promise.all(writes)).toEqual([true, true, true])
+    expect(rows()).toBe(3)
+  })
+})
+
+describe('SQLiteStore write groups across connections', () => {
+  it('rejects the whole group with SQLITE_BUSY when another connection holds the lock, then recovers', async () => {
+    const file = tempDir()
+    const busy = openSQLiteStore(file.file, { busyTimeout: 50, cleanupInterval: 0 })
+    const other = new Database(file.file)
+    try {
+      await busy.commit('k', enc('before'), inMs(60_000))
+      other.exec('BEGIN EXCLUSIVE')
+      const settled = await Promise.allSettled(
+        ['k', 'l', 'm'].map((k) => busy.commit(k, enc('after'), inMs(60_000))),
+      )
+      for (const result of settled) {
+        expect(result.status).toBe('rejected')
+        expect((result as PromiseRejectedResult).reason).toMatchObject({
+          cause: { code: 'SQLITE_BUSY' },
+        })
+      }
+      other.exec('ROLLBACK')
+      expect(text(await busy.find('k'))).toBe('before')
+      await nextTurn()
+      expect(
+        await Promise.all(['k', 'l'].map((k) => busy.commit(k, enc('after'), inMs(60_000)))),
+      ).toEqual([true, true])
+      expect(text(await busy.find('l'))).toBe('after')
+    } finally {
+      other.close()
+      busy.close()
+      file.remove()
+    }
+  })
+})
