@@ -23,7 +23,8 @@ type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
 
 interface EncodeState {
   tagged: boolean
-  seen: Set<object>
+  // The objects being encoded, outermost first; shallow in practice, so an array beats a Set.
+  path: object[]
 }
 
 function fail(key: string, message: string): never {
@@ -55,13 +56,11 @@ function encodeValue(value: unknown, key: string, state: EncodeState): Json {
       return fail(key, `a ${typeof value} is not storable`)
   }
   if (value === null) return null
-  if (state.seen.has(value)) fail(key, 'the value contains a cycle')
-  state.seen.add(value)
-  try {
-    return encodeObject(value, key, state)
-  } finally {
-    state.seen.delete(value)
-  }
+  if (state.path.includes(value)) fail(key, 'the value contains a cycle')
+  state.path.push(value)
+  const json = encodeObject(value, key, state)
+  state.path.pop()
+  return json
 }
 
 function encodeObject(value: object, key: string, state: EncodeState): Json {
@@ -92,17 +91,16 @@ function encodeObject(value: object, key: string, state: EncodeState): Json {
       `instances of ${name} are not storable; store plain objects, arrays, Date, Uint8Array, BigInt, Map or Set`,
     )
   }
-  const out: { [k: string]: Json } = {}
+  const out = plainRecord()
   for (const k of Object.keys(value)) {
-    // Object.defineProperty keeps a "__proto__" key an own property instead of a prototype change.
-    Object.defineProperty(out, k, {
-      value: encodeValue((value as Record<string, unknown>)[k], key, state),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
+    out[k] = encodeValue((value as Record<string, unknown>)[k], key, state)
   }
   return TAG in out ? tag(state, 'object', out) : out
+}
+
+// Without a prototype, assigning a "__proto__" key makes an own property, not a prototype change.
+function plainRecord(): { [k: string]: Json } {
+  return Object.create(null) as { [k: string]: Json }
 }
 
 function decodeValue(value: unknown): unknown {
@@ -153,16 +151,9 @@ function decodeValue(value: unknown): unknown {
  */
 export const jsonCodec: Codec = {
   encode(deadline, values) {
-    const state: EncodeState = { tagged: false, seen: new Set() }
-    const v: { [k: string]: Json } = {}
-    for (const [key, value] of values) {
-      Object.defineProperty(v, key, {
-        value: encodeValue(value, key, state),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
-    }
+    const state: EncodeState = { tagged: false, path: [] }
+    const v = plainRecord()
+    for (const [key, value] of values) v[key] = encodeValue(value, key, state)
     const envelope = state.tagged
       ? { d: deadline.getTime(), t: 1, v }
       : { d: deadline.getTime(), v }
