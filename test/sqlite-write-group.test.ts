@@ -1,8 +1,10 @@
+import { existsSync, statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../src/index.ts'
 import type { SQLiteDatabase, SQLiteValue } from '../src/stores/sqlite.ts'
 import { openSQLiteStore, SQLiteStore } from '../src/stores/sqlite.ts'
+import { WriteGroup } from '../src/stores/sqlite-batch.ts'
 import { tempDir } from './fixtures/sqlite-temp.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -130,6 +132,90 @@ describe('SQLiteStore groups the writes of one event-loop turn', () => {
     store.close()
     expect(await Promise.all(writes)).toEqual([true, true, true])
     expect(rows()).toBe(3)
+  })
+})
+
+describe('WriteGroup hold and release (the checkpoint thread truncating the WAL)', () => {
+  it('queues writes across turns while held and writes them as one group on release', async () => {
+    const group = new WriteGroup({
+      begin: () => rec.log.push('BEGIN'),
+      commit: () => rec.log.push('COMMIT'),
+      rollback: () => rec.log.push('ROLLBACK'),
+    })
+    group.hold()
+    const first = group.write('a', () => rec.log.push('a'))
+    await nextTurn()
+    await nextTurn()
+    const second = group.write('b', () => rec.log.push('b'))
+    await nextTurn()
+    expect(rec.log).toEqual([])
+    expect(group.pending('a')).toBe(true)
+    group.release()
+    await Promise.all([first, second])
+    expect(rec.log).toEqual(['BEGIN', 'a', 'b', 'COMMIT'])
+  })
+
+  it('still writes on an explicit flush while held, so reads see waiting writes', async () => {
+    const group = new WriteGroup({
+      begin: () => undefined,
+      commit: () => undefined,
+      rollback: () => undefined,
+    })
+    group.hold()
+    const done = group.write('a', () => 'written')
+    group.flush()
+    expect(await done).toBe('written')
+    group.release()
+    expect(group.size).toBe(0)
+  })
+})
+
+describe('openSQLiteStore keeps the WAL bounded under a steady stream of writes', () => {
+  it('truncates the WAL past walLimitPages while writes keep coming, losing none', async () => {
+    const file = tempDir()
+    const limitPages = 64
+    const s = openSQLiteStore(file.file, { cleanupInterval: 0, walLimitPages: limitPages })
+    const walSize = () => (existsSync(`${file.file}-wal`) ? statSync(`${file.file}-wal`).size : 0)
+    try {
+      const data = new Uint8Array(1_000)
+      let written = 0
+      let largest = 0
+      let shrank = false
+      const until = Date.now() + 1_200
+      while (Date.now() < until) {
+        const before = walSize()
+        await Promise.all(
+          Array.from({ length: 20 }, () => s.commit(`k${written++}`, data, inMs(60_000))),
+        )
+        const after = walSize()
+        largest = Math.max(largest, after)
+        if (after < before) shrank = true
+        await nextTurn()
+      }
+      // Without truncation the WAL only grows: 1 kB rows, thousands of them, new pages each group.
+      expect(written).toBeGreaterThan(2_000)
+      expect(shrank).toBe(true)
+      expect(largest).toBeLessThan(written * 1_000)
+      const check = new Database(file.file, { readonly: true })
+      try {
+        expect(check.prepare('SELECT COUNT(*) AS n FROM sessions').get()).toEqual({ n: written })
+      } finally {
+        check.close()
+      }
+    } finally {
+      s.close()
+      file.remove()
+    }
+  })
+
+  it('refuses a walLimitPages that is not a positive integer', () => {
+    const file = tempDir()
+    try {
+      expect(() => openSQLiteStore(file.file, { walLimitPages: 0 })).toThrow(/walLimitPages/)
+      expect(() => openSQLiteStore(file.file, { walLimitPages: 1.5 })).toThrow(/walLimitPages/)
+    } finally {
+      file.remove()
+    }
   })
 })
 

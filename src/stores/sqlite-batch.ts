@@ -24,9 +24,10 @@ export class WriteGroup {
   #queue: Queued[] = []
   readonly #keys = new Set<string>()
   #turnOpen = false
+  #held = false
   readonly #endTurn = (): void => {
     this.#turnOpen = false
-    this.flush()
+    if (!this.#held) this.flush()
   }
 
   constructor(tx: TransactionControl) {
@@ -35,7 +36,7 @@ export class WriteGroup {
 
   /** Runs `run` now or in the turn's group; resolves with its result once it is committed. */
   write<T>(key: string, run: () => T): Promise<T> {
-    if (!this.#turnOpen) {
+    if (!this.#turnOpen && !this.#held) {
       this.#turnOpen = true
       setImmediate(this.#endTurn)
       try {
@@ -48,6 +49,21 @@ export class WriteGroup {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject })
     })
+  }
+
+  /**
+   * Queues every write until `release`, without blocking: the checkpoint thread truncates the
+   * WAL meanwhile. An explicit `flush` (a read of a waiting key, `all`, `close`) still writes.
+   */
+  hold(): void {
+    this.#held = true
+  }
+
+  /** Ends a `hold` and writes what queued during it as one group. */
+  release(): void {
+    if (!this.#held) return
+    this.#held = false
+    this.flush()
   }
 
   /** True while a write for `key` waits in the group, so a read of `key` must flush first. */

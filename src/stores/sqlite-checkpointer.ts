@@ -8,6 +8,12 @@ export interface CheckpointerOptions {
   /** How often the thread runs a PASSIVE WAL checkpoint, in ms. */
   interval: number
   busyTimeout: number
+  /** WAL size, in pages, past which the thread holds this process's writes and truncates the WAL. */
+  walLimitPages: number
+  /** Stop starting writes until `release`; the thread truncates the WAL meanwhile. */
+  hold(): void
+  /** Writes may start again (also called when the thread stops while holding). */
+  release(): void
   /** Called once if the thread stops without being asked (a crash), so the caller can take over. */
   onExit(): void
 }
@@ -20,27 +26,52 @@ export interface Checkpointer {
 // Plain CommonJS evaluated as the worker's source, so it runs the same from src/ (tsx, vitest)
 // and from dist/ without a loader. PASSIVE checkpoints never block this process's writers, and
 // their fsyncs, which take tens of ms on a busy disk, happen off the main thread.
+//
+// Under a steady stream of writes a PASSIVE checkpoint never catches the WAL's end, and SQLite
+// only rewinds the WAL once it has: the file grew by gigabytes a minute in a load test. So when
+// it passes the limit the thread asks the main thread to hold its writes (they queue, the event
+// loop runs on), truncates the WAL while no writer is waiting, then lets them go.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
 const db = new Database(workerData.path, { timeout: workerData.busyTimeout })
 db.exec('PRAGMA synchronous = NORMAL')
+const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
+const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)')
+let holding = false
 const timer = setInterval(() => {
+  if (holding) return
   try {
-    db.exec('PRAGMA wal_checkpoint(PASSIVE)')
+    if (passive.get().log > workerData.walLimitPages) {
+      holding = true
+      parentPort.postMessage('hold')
+    }
   } catch {}
 }, workerData.interval)
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message === 'held') {
+    try {
+      truncate.get()
+    } catch {}
+    holding = false
+    parentPort.postMessage('release')
+    return
+  }
   clearInterval(timer)
   db.close()
   parentPort.close()
 })
 `
 
+// Writes resume after this long even if the thread never says so (a checkpoint stuck on
+// another process's lock); they then wait on the busy timeout as any writer would.
+const MAX_HOLD_MS = 1_000
+
 /**
  * Starts an unref'd worker thread with its own better-sqlite3 connection to `path` that
  * checkpoints the WAL every `interval` ms, so the main connection can run with
- * `wal_autocheckpoint = 0` and never fsync on the event loop.
+ * `wal_autocheckpoint = 0` and never fsync on the event loop, and that keeps the WAL under
+ * `walLimitPages` by truncating it between `hold` and `release`.
  */
 export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3')
@@ -50,21 +81,41 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
       path: options.path,
       interval: options.interval,
       busyTimeout: options.busyTimeout,
+      walLimitPages: options.walLimitPages,
       driver,
     },
   })
   worker.unref()
   let stopping = false
+  let holdTimer: NodeJS.Timeout | undefined
+  const release = (): void => {
+    if (holdTimer === undefined) return
+    clearTimeout(holdTimer)
+    holdTimer = undefined
+    options.release()
+  }
+  worker.on('message', (message: unknown) => {
+    if (message === 'release') {
+      release()
+    } else if (message === 'hold' && !stopping) {
+      options.hold()
+      holdTimer = setTimeout(release, MAX_HOLD_MS)
+      holdTimer.unref()
+      worker.postMessage('held')
+    }
+  })
   worker.on('error', () => {
     // The exit handler below hands checkpointing back; the error itself has no caller to reach.
   })
   worker.once('exit', () => {
+    release()
     if (!stopping) options.onExit()
   })
   return {
     stop() {
       if (stopping) return
       stopping = true
+      release()
       worker.postMessage('close')
     },
   }

@@ -58,6 +58,12 @@ export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
    * @default true for a file, false for ':memory:'
    */
   checkpointThread?: boolean
+  /**
+   * With the checkpoint thread: the WAL size, in pages, past which the thread holds this store's
+   * writes for a moment (they queue; the event loop keeps running) and truncates the WAL, which
+   * a steady stream of writes would otherwise grow without end. @default 4096 (16 MiB of 4 KiB pages)
+   */
+  walLimitPages?: number
 }
 
 type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStatement }
@@ -65,6 +71,8 @@ type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStateme
 // Stores made by openSQLiteStore own their connection and close it, and its checkpoint thread.
 const ownsDatabase = new WeakSet<SQLiteStore>()
 const checkpointers = new WeakMap<SQLiteStore, Checkpointer>()
+// The opener's checkpoint thread holds and releases the store's writes through this.
+const writeGroups = new WeakMap<SQLiteStore, WriteGroup>()
 const encoder = new TextEncoder()
 const BATCH_BUDGET_MS = 4
 
@@ -125,6 +133,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     this.#table = checkTableName(options.tableName ?? DEFAULT_TABLE)
     this.#batchSize = batch
     this.#onCleanupError = options.onCleanupError ?? logCleanupError
+    writeGroups.set(this, this.#writes)
     if (options.createTable ?? true) this.#createSchema()
     if (interval > 0) {
       this.#timer = setInterval(() => {
@@ -293,10 +302,15 @@ export class SQLiteStore implements IterableStore, Disposable {
  * const store = openSQLiteStore('sessions.db')
  */
 export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = {}): SQLiteStore {
-  const { busyTimeout = 5_000, checkpointThread, ...storeOptions } = options
+  const { busyTimeout = 5_000, checkpointThread, walLimitPages = 4096, ...storeOptions } = options
   if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
     throw new RangeError(
       `openSQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
+    )
+  }
+  if (!Number.isSafeInteger(walLimitPages) || walLimitPages < 1) {
+    throw new RangeError(
+      `openSQLiteStore: walLimitPages must be a positive integer, got ${walLimitPages}`,
     )
   }
   const table = storeOptions.tableName ?? DEFAULT_TABLE
@@ -326,6 +340,9 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
         path,
         interval: 100,
         busyTimeout,
+        walLimitPages,
+        hold: () => writeGroups.get(opened)?.hold(),
+        release: () => writeGroups.get(opened)?.release(),
         onExit: () => {
           // Without the thread nobody would checkpoint: hand the job back to this connection.
           checkpointers.delete(opened)
