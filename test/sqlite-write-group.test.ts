@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../src/index.ts'
@@ -203,6 +204,46 @@ describe('openSQLiteStore keeps the WAL bounded under a steady stream of writes'
         check.close()
       }
     } finally {
+      s.close()
+      file.remove()
+    }
+  })
+
+  it('does not stall writers while another connection holds a long read transaction', async () => {
+    const file = tempDir()
+    const s = openSQLiteStore(file.file, { cleanupInterval: 0, walLimitPages: 16 })
+    const reader = new Database(file.file)
+    const delay = monitorEventLoopDelay({ resolution: 1 })
+    try {
+      await s.commit('first', new Uint8Array(10), inMs(60_000))
+      // A snapshot held open (a backup, a report) keeps the WAL from being truncated at all.
+      reader.exec('BEGIN')
+      reader.prepare('SELECT COUNT(*) FROM sessions').get()
+      delay.enable()
+      let written = 0
+      let slowest = 0
+      const until = Date.now() + 1_500
+      while (Date.now() < until) {
+        const started = performance.now()
+        await Promise.all(
+          Array.from({ length: 20 }, () =>
+            s.commit(`k${written++}`, new Uint8Array(1_000), inMs(60_000)),
+          ),
+        )
+        slowest = Math.max(slowest, performance.now() - started)
+        await nextTurn()
+      }
+      delay.disable()
+      reader.exec('COMMIT')
+      expect(written).toBeGreaterThan(1_000)
+      // The truncation gives up within a moment instead of holding the write lock for the
+      // reader (50 ms), so no write waits long.
+      expect(delay.max / 1e6).toBeLessThan(250)
+      expect(slowest).toBeLessThan(500)
+      expect(await s.find(`k${written - 1}`)).toBeInstanceOf(Uint8Array)
+    } finally {
+      if (reader.inTransaction) reader.exec('ROLLBACK')
+      reader.close()
       s.close()
       file.remove()
     }

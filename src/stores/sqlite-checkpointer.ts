@@ -31,18 +31,29 @@ export interface Checkpointer {
 // only rewinds the WAL once it has: the file grew by gigabytes a minute in a load test. So when
 // it passes the limit the thread asks the main thread to hold its writes (they queue, the event
 // loop runs on), truncates the WAL while no writer is waiting, then lets them go.
+const TRUNCATE_WAIT_MS = 50
+// After a truncation that could not finish, wait 1, 2, 4 … up to 64 ticks before the next try.
+const MAX_BACKOFF_TICKS = 64
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
 const db = new Database(workerData.path, { timeout: workerData.busyTimeout })
 db.exec('PRAGMA synchronous = NORMAL')
+// TRUNCATE holds the write lock while it waits for readers; another process's long read must
+// not keep this process's writers waiting, so it gives up quickly and tries again later.
+db.exec('PRAGMA busy_timeout = ${TRUNCATE_WAIT_MS}')
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
 const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)')
 let holding = false
+let skip = 0
+let backoff = 1
 const timer = setInterval(() => {
   if (holding) return
   try {
-    if (passive.get().log > workerData.walLimitPages) {
+    const over = passive.get().log > workerData.walLimitPages
+    if (skip > 0) {
+      skip--
+    } else if (over) {
       holding = true
       parentPort.postMessage('hold')
     }
@@ -50,9 +61,16 @@ const timer = setInterval(() => {
 }, workerData.interval)
 parentPort.on('message', (message) => {
   if (message === 'held') {
+    let done = false
     try {
-      truncate.get()
+      done = truncate.get().busy === 0
     } catch {}
+    if (done) {
+      backoff = 1
+    } else {
+      skip = backoff
+      backoff = Math.min(backoff * 2, ${MAX_BACKOFF_TICKS})
+    }
     holding = false
     parentPort.postMessage('release')
     return
