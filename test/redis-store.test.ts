@@ -1,6 +1,7 @@
 import net from 'node:net'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
+import { createClient as createClientV4 } from 'redis4'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SessionManager, StoreError } from '../src/index.ts'
 import { type IORedisClient, RedisStore } from '../src/stores/redis.ts'
@@ -43,6 +44,22 @@ if (url !== undefined) {
       },
       close: async () => {
         client.destroy()
+      },
+    }
+  })
+
+  // node-redis v4 (the `redis4` alias of redis@4) reads `returnBuffers` where v5 reads `typeMapping`.
+  describeStore('RedisStore (node-redis v4)', async () => {
+    const client = createClientV4({ url, database: 3 })
+    client.on('error', () => {})
+    await client.connect()
+    return {
+      store: new RedisStore(client),
+      reset: async () => {
+        await client.flushDb()
+      },
+      close: async () => {
+        await client.disconnect()
       },
     }
   })

@@ -18,7 +18,7 @@ export interface IORedisClient {
   callBuffer(command: string, args: Array<string | Buffer | number>): Promise<unknown>
 }
 
-/** A client the store accepts: node-redis v5 (v4 through the same call) or ioredis 5. */
+/** A client the store accepts: node-redis v5 or v4 (the same `sendCommand` call) or ioredis 5. */
 export type RedisClient = NodeRedisClient | IORedisClient
 
 /** Options for {@link RedisStore}. */
