@@ -136,7 +136,7 @@ describe('SQLiteStore groups the writes of one event-loop turn', () => {
   })
 })
 
-describe('WriteGroup hold and release (the checkpoint thread truncating the WAL)', () => {
+describe('WriteGroup hold and release (the checkpoint thread rewinding the WAL)', () => {
   it('queues writes across turns while held and writes them as one group on release', async () => {
     const group = new WriteGroup({
       begin: () => rec.log.push('BEGIN'),
@@ -172,7 +172,7 @@ describe('WriteGroup hold and release (the checkpoint thread truncating the WAL)
 })
 
 describe('openSQLiteStore keeps the WAL bounded under a steady stream of writes', () => {
-  it('truncates the WAL past walLimitPages while writes keep coming, losing none', async () => {
+  it('rewinds the WAL past walLimitPages and cuts the file back while writes keep coming, losing none', async () => {
     const file = tempDir()
     const limitPages = 64
     const s = openSQLiteStore(file.file, { cleanupInterval: 0, walLimitPages: limitPages })
@@ -193,7 +193,7 @@ describe('openSQLiteStore keeps the WAL bounded under a steady stream of writes'
         if (after < before) shrank = true
         await nextTurn()
       }
-      // Without truncation the WAL only grows: 1 kB rows, thousands of them, new pages each group.
+      // Without the rewind the WAL only grows: 1 kB rows, thousands of them, new pages each group.
       expect(written).toBeGreaterThan(2_000)
       expect(shrank).toBe(true)
       expect(largest).toBeLessThan(written * 1_000)
@@ -216,7 +216,7 @@ describe('openSQLiteStore keeps the WAL bounded under a steady stream of writes'
     const delay = monitorEventLoopDelay({ resolution: 1 })
     try {
       await s.commit('first', new Uint8Array(10), inMs(60_000))
-      // A snapshot held open (a backup, a report) keeps the WAL from being truncated at all.
+      // A snapshot held open (a backup, a report) keeps the WAL from being rewound at all.
       reader.exec('BEGIN')
       reader.prepare('SELECT COUNT(*) FROM sessions').get()
       delay.enable()
@@ -236,7 +236,7 @@ describe('openSQLiteStore keeps the WAL bounded under a steady stream of writes'
       delay.disable()
       reader.exec('COMMIT')
       expect(written).toBeGreaterThan(1_000)
-      // The truncation gives up within a moment instead of holding the write lock for the
+      // The rewind gives up within a moment instead of holding the write lock for the
       // reader (50 ms), so no write waits long.
       expect(delay.max / 1e6).toBeLessThan(250)
       expect(slowest).toBeLessThan(500)

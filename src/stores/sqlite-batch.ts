@@ -52,7 +52,7 @@ export class WriteGroup {
   }
 
   /**
-   * Queues every write until `release`, without blocking: the checkpoint thread truncates the
+   * Queues every write until `release`, without blocking: the checkpoint thread rewinds the
    * WAL meanwhile. An explicit `flush` (a read of a waiting key, `all`, `close`) still writes.
    */
   hold(): void {

@@ -60,7 +60,7 @@ export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
   checkpointThread?: boolean
   /**
    * With the checkpoint thread: the WAL size, in pages, past which the thread holds this store's
-   * writes for a moment (they queue; the event loop keeps running) and truncates the WAL, which
+   * writes for a moment (they queue; the event loop keeps running) and rewinds the WAL, which
    * a steady stream of writes would otherwise grow without end. @default 4096 (16 MiB of 4 KiB pages)
    */
   walLimitPages?: number
@@ -336,6 +336,11 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
     const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
     if (checkpointThread ?? !inMemory) {
       db.exec('PRAGMA wal_autocheckpoint = 0')
+      // The thread's RESTART rewinds the WAL without shrinking the file; past a burst (a long
+      // reader held it back) SQLite cuts the file back to the limit when it next rewinds.
+      const { page_size: pageSize } = db.prepare('PRAGMA page_size').get() as { page_size: number }
+      const limitBytes = Math.min(walLimitPages * pageSize, Number.MAX_SAFE_INTEGER)
+      db.exec(`PRAGMA journal_size_limit = ${limitBytes}`)
       const checkpointer = startCheckpointer({
         path,
         interval: 100,
