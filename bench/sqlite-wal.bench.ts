@@ -68,5 +68,5 @@ async function run(label: string, walLimitPages: number): Promise<void> {
 }
 
 console.log(`${SECONDS} s of new sessions, ${PER_TURN} commits per event-loop turn, one process`)
-await run('walLimitPages 4096 (default)', 4096)
+await run('walLimitPages 16384 (default)', 16384)
 await run('no limit (PASSIVE checkpoints only)', Number.MAX_SAFE_INTEGER)

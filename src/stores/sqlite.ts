@@ -61,7 +61,7 @@ export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
   /**
    * With the checkpoint thread: the WAL size, in pages, past which the thread holds this store's
    * writes for a moment (they queue; the event loop keeps running) and rewinds the WAL, which
-   * a steady stream of writes would otherwise grow without end. @default 4096 (16 MiB of 4 KiB pages)
+   * a steady stream of writes would otherwise grow without end. @default 16384 (64 MiB of 4 KiB pages)
    */
   walLimitPages?: number
 }
@@ -302,7 +302,7 @@ export class SQLiteStore implements IterableStore, Disposable {
  * const store = openSQLiteStore('sessions.db')
  */
 export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = {}): SQLiteStore {
-  const { busyTimeout = 5_000, checkpointThread, walLimitPages = 4096, ...storeOptions } = options
+  const { busyTimeout = 5_000, checkpointThread, walLimitPages = 16384, ...storeOptions } = options
   if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
     throw new RangeError(
       `openSQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
