@@ -71,7 +71,7 @@ export class WriteGroup {
     return this.#keys.has(key)
   }
 
-  /** True while any write waits. */
+  /** How many writes wait. */
   get size(): number {
     return this.#queue.length
   }
