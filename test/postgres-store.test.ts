@@ -3,6 +3,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SessionManager, StoreError } from '../src/index.ts'
 import { PostgresStore } from '../src/stores/postgres.ts'
+import { freePort } from './helpers/http.ts'
 import { serviceUrl } from './services.ts'
 import { describeStore } from './store-contract.ts'
 
@@ -293,11 +294,3 @@ describe('PostgresStore failures', () => {
     await pool.end().catch(() => {})
   })
 })
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}

@@ -1,10 +1,10 @@
-import net from 'node:net'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { createClient as createClientV4 } from 'redis4'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SessionManager, StoreError } from '../src/index.ts'
 import { type IORedisClient, RedisStore } from '../src/stores/redis.ts'
+import { freePort } from './helpers/http.ts'
 import { serviceUrl } from './services.ts'
 import { describeStore } from './store-contract.ts'
 
@@ -288,12 +288,4 @@ async function waitUntilGone(raw: Raw, key: string): Promise<void> {
   for (let i = 0; i < 100 && (await raw.exists(key)) === 1; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }

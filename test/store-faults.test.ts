@@ -9,6 +9,7 @@ import { loadAndSave } from '../src/adapters/node.ts'
 import { SessionManager, type Store, StoreError } from '../src/index.ts'
 import { PostgresStore } from '../src/stores/postgres.ts'
 import { RedisStore } from '../src/stores/redis.ts'
+import { freePort } from './helpers/http.ts'
 import { serviceUrl } from './services.ts'
 
 /**
@@ -44,14 +45,6 @@ interface Figures {
 }
 
 const figures: Record<string, Figures> = {}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -1,19 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { freePort } from '../helpers/http.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const frameworks = ['node', 'express', 'fastify', 'koa', 'fetch', 'hono'] as const
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 function spawnExample(framework: string, port: number): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', `examples/${framework}/server.ts`], {

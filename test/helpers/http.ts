@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer } from 'node:net'
 
 /** A server listening on 127.0.0.1 on a free port. */
 export interface TestServer {
@@ -57,4 +57,13 @@ export class Client {
     }
     return { status: res.status, headers: res.headers, body: await res.text(), setCookie }
   }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, for a child process or a proxy to take. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }
