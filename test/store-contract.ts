@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import type { IterableStore, Store } from '../src/index.ts'
+import { type IterableStore, SessionManager, type Store } from '../src/index.ts'
 
 /** What a store's test file hands the shared suite. */
 export interface StoreHarness {
@@ -99,6 +99,21 @@ export function describeStore(name: string, makeHarness: () => Promise<StoreHarn
       const all = await store.all()
       expect([...all.keys()].sort()).toEqual(['token_0', 'token_1', 'token_2', 'token_3'])
       for (const [k, v] of all) expect(text(v)).toBe(k)
+    })
+
+    it('under a SessionManager, a slower request cannot undo a logout, and idle refreshes touch', async () => {
+      const manager = new SessionManager<{ n: number }>({ store: h.store, idleTimeout: 60_000 })
+      const fresh = await manager.load('')
+      fresh.put('n', 1)
+      const { token } = await manager.commit(fresh)
+      const slow = await manager.load(token)
+      expect(slow.get('n')).toBe(1)
+      // Unchanged data with an idle timeout: only the expiry moves (touch), and that counts.
+      expect((await manager.commit(slow)).committed).toBe(true)
+      await (await manager.load(token)).destroy()
+      slow.put('n', 2)
+      expect((await manager.commit(slow)).committed).toBe(false)
+      expect(await h.store.find(token)).toBeUndefined()
     })
 
     it('keeps keys independent: many concurrent commits each land under their own key', async () => {
