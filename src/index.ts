@@ -3,6 +3,7 @@ export { jsonCodec } from './codec.js'
 export type { CookieOptions, SameSite } from './cookie.js'
 export type { SessionErrorCode } from './errors.js'
 export { SessionError, StoreError } from './errors.js'
+export type { SessionEvents, SessionListener } from './events.js'
 export type { MemoryStoreOptions } from './memory-store.js'
 export { MemoryStore } from './memory-store.js'
 export type {
@@ -11,10 +12,10 @@ export type {
   SessionManagerOptions,
   UndecodableMode,
 } from './options.js'
-export type { SessionData, SessionKey, SessionStatus } from './session.js'
+export type { RefusedReason, SessionData, SessionKey, SessionStatus } from './session.js'
 export { REMEMBER_ME_KEY, Session, ZERO_TIME } from './session.js'
 export type { CommitResult } from './session-manager.js'
 export { SessionManager } from './session-manager.js'
-export type { CommitMode, IterableStore, Store } from './store.js'
+export type { CommitMode, EndReason, IterableStore, Store } from './store.js'
 export { isIterableStore } from './store.js'
 export { generateToken, hashToken, isValidToken } from './token.js'

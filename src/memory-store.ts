@@ -1,4 +1,5 @@
-import type { CommitMode, IterableStore } from './store.js'
+import { sameBytes } from './bytes.js'
+import type { CommitMode, EndReason, IterableStore } from './store.js'
 
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -13,6 +14,11 @@ interface Entry {
   expiresAt: number
 }
 
+interface Ended {
+  reason: EndReason
+  until: number
+}
+
 /**
  * An in-process store (SCS memstore): the manager's default, for tests and single-process apps.
  * An entry is found until its expiry has passed; a sweep removes expired entries every minute on
@@ -23,6 +29,7 @@ interface Entry {
  */
 export class MemoryStore implements IterableStore, Disposable {
   readonly #items = new Map<string, Entry>()
+  readonly #ended = new Map<string, Ended>()
   readonly #clock: () => number
   #timer: NodeJS.Timeout | undefined
 
@@ -64,6 +71,32 @@ export class MemoryStore implements IterableStore, Disposable {
     return true
   }
 
+  async replace(
+    key: string,
+    expected: Uint8Array,
+    data: Uint8Array,
+    expiry: Date,
+  ): Promise<true | Uint8Array | undefined> {
+    const entry = this.#live(key)
+    if (entry === undefined) return undefined
+    if (!sameBytes(entry.data, expected)) return entry.data
+    this.#items.set(key, { data, expiresAt: expiry.getTime() })
+    return true
+  }
+
+  async end(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined> {
+    const entry = this.#live(key)
+    this.#items.delete(key)
+    if (entry === undefined) return undefined
+    this.#ended.set(key, { reason, until: until.getTime() })
+    return entry.data
+  }
+
+  async ended(key: string): Promise<EndReason | undefined> {
+    const marker = this.#ended.get(key)
+    return marker !== undefined && this.#clock() < marker.until ? marker.reason : undefined
+  }
+
   async all(): Promise<Map<string, Uint8Array>> {
     const now = this.#clock()
     const out = new Map<string, Uint8Array>()
@@ -75,6 +108,7 @@ export class MemoryStore implements IterableStore, Disposable {
   deleteExpired(): void {
     const now = this.#clock()
     for (const [key, entry] of this.#items) if (now > entry.expiresAt) this.#items.delete(key)
+    for (const [key, marker] of this.#ended) if (now >= marker.until) this.#ended.delete(key)
   }
 
   /** The number of entries held, expired or not. */

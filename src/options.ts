@@ -42,6 +42,13 @@ export interface SessionManagerOptions {
   cacheControl?: CacheControlMode
   /** Undecodable stored data: `'error'` goes to onError (SCS); `'new-session'` starts afresh. @default 'error' */
   undecodable?: UndecodableMode
+  /**
+   * How long, in ms, a renewed or destroyed token is remembered (by stores with `end`/`ended`), so
+   * that a request still carrying it gets an empty session and sends no Set-Cookie: an in-flight
+   * request can neither replace a fresh sign-in's cookie nor undo a logout. 0 turns it off.
+   * @default 60_000
+   */
+  endedTokenTtl?: number
   /** The clock in ms since the epoch; tests inject one. @default Date.now */
   clock?: () => number
 }
@@ -57,6 +64,7 @@ export interface ResolvedOptions {
   onError: ErrorHandler
   cacheControl: CacheControlMode
   undecodable: UndecodableMode
+  endedTokenTtl: number
   clock: () => number
 }
 
@@ -74,6 +82,7 @@ const TOP_KEYS = new Set<string>([
   'onError',
   'cacheControl',
   'undecodable',
+  'endedTokenTtl',
   'clock',
 ])
 const COOKIE_KEYS = new Set<string>([
@@ -230,6 +239,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     onError: options.onError ?? defaultErrorHandler,
     cacheControl: oneOf(options.cacheControl, 'cacheControl', ['no-cache', 'no-store'], 'no-cache'),
     undecodable: oneOf(options.undecodable, 'undecodable', ['error', 'new-session'], 'error'),
+    endedTokenTtl: duration(options.endedTokenTtl, 'endedTokenTtl', 60_000, true),
     clock: options.clock ?? Date.now,
     // Built last so a bad option never leaves a default store's timer behind.
     store: store ?? new MemoryStore({ clock: options.clock ?? Date.now }),

@@ -1,11 +1,14 @@
+import { sameBytes } from './bytes.js'
 import type { Codec, SessionRecord } from './codec.js'
 import { CookieWriter, readCookie } from './cookie.js'
-import { SessionError, toStoreError } from './errors.js'
+import { SessionError, StoreError, toStoreError } from './errors.js'
+import type { SessionEvents, SessionListener } from './events.js'
+import { Listeners } from './events.js'
 import type { ErrorHandler, ResolvedOptions, SessionManagerOptions } from './options.js'
 import { resolveOptions } from './options.js'
-import type { SessionData, SessionHost, SessionState } from './session.js'
-import { kState, REMEMBER_ME_KEY, Session } from './session.js'
-import type { Store } from './store.js'
+import type { RefusedReason, SessionData, SessionHost, SessionState } from './session.js'
+import { applyChanges, blankState, kState, REMEMBER_ME_KEY, Session } from './session.js'
+import type { EndReason, Store } from './store.js'
 import { isIterableStore } from './store.js'
 import { generateToken, hashToken, isValidToken } from './token.js'
 
@@ -16,6 +19,10 @@ export interface CommitResult {
   /** False when the store refused the write because the session was destroyed or renewed meanwhile. */
   committed: boolean
 }
+
+// Each failed compare-and-set means another request's write landed, so the loop always makes
+// progress; the bound only stops a pathological hot session from holding a request forever.
+const MAX_MERGE_ATTEMPTS = 32
 
 /**
  * Configuration plus the session lifecycle (SCS `SessionManager`): load a session for a token,
@@ -32,6 +39,7 @@ export class SessionManager<Data extends object = SessionData> {
   // per request than the property store, even on Express's prototype-swapped requests.
   readonly #slot = Symbol('sessionkit.session')
   readonly #cacheControl: string
+  readonly #listeners = new Listeners<Data>()
 
   constructor(options: SessionManagerOptions = {}) {
     const resolved = resolveOptions(options)
@@ -43,6 +51,8 @@ export class SessionManager<Data extends object = SessionData> {
       lifetime: resolved.lifetime,
       clock: resolved.clock,
       keyFor: hash ? hashToken : (token) => token,
+      end: (key, reason, fallback) => this.#end(key, reason, fallback),
+      reasonGone: (key) => this.#reasonGone(key),
     }
     this.#cookies = new CookieWriter(resolved.cookie)
     this.#cacheControl = resolved.cacheControl === 'no-store' ? 'no-store' : 'no-cache="Set-Cookie"'
@@ -83,7 +93,19 @@ export class SessionManager<Data extends object = SessionData> {
     } catch (err) {
       throw toStoreError(err, 'find')
     }
-    if (data === undefined) return this.#fresh()
+    if (data === undefined) {
+      const { store, endedTokenTtl } = this.#options
+      if (endedTokenTtl === 0 || store.ended === undefined) return this.#fresh()
+      // Renewed or destroyed moments ago: an in-flight request must not start a new session
+      // whose cookie would replace the sign-in's, or undo the logout, in the browser.
+      let reason: EndReason | undefined
+      try {
+        reason = await store.ended(key)
+      } catch (err) {
+        throw toStoreError(err, 'ended')
+      }
+      return reason === undefined ? this.#fresh() : this.#refusedSession(reason)
+    }
     let record: SessionRecord
     try {
       record = decode(this.#options.codec, data)
@@ -93,18 +115,15 @@ export class SessionManager<Data extends object = SessionData> {
     }
     const deadline = record.deadline.getTime()
     if (!(deadline >= this.#options.clock())) return this.#fresh()
-    return new Session<Data>(this.#host, {
-      token,
-      key,
-      deadline,
-      values: record.values instanceof Map ? record.values : new Map(),
-      // SCS: with an idle timeout every request re-commits, so a load is already a modification.
-      status: this.#options.idleTimeout > 0 ? 'modified' : 'unmodified',
-      dirty: false,
-      stored: true,
-      saved: data,
-      sealed: false,
-    })
+    const state = blankState(deadline)
+    state.token = token
+    state.key = key
+    state.values = record.values instanceof Map ? record.values : new Map()
+    // SCS: with an idle timeout every request re-commits, so a load is already a modification.
+    if (this.#options.idleTimeout > 0) state.status = 'modified'
+    state.stored = true
+    state.saved = data
+    return new Session<Data>(this.#host, state)
   }
 
   /**
@@ -118,24 +137,24 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * Writes the session to the store (SCS Commit), creating its token if it has none. The expiry is
-   * min(deadline, now + idleTimeout). A session loaded from the store is written only if its row
-   * still exists and a new one only if its key is free; `committed` says whether the store holds
-   * it. A session whose encoded bytes equal the stored ones is not rewritten: without an idle
-   * timeout nothing is written, and with one only its expiry moves when the store has `touch`.
+   * min(deadline, now + idleTimeout). A session loaded from the store is written by applying this
+   * request's own changes to the latest stored state, atomically (the store's `replace`), so
+   * overlapping requests keep each other's keys; it is written only while its row exists, and a
+   * new session only where its key is free. `committed: false` means the session ended elsewhere
+   * (`session.refused` says why) and nothing was written. A session whose encoded bytes equal the
+   * stored ones is not rewritten: without an idle timeout nothing is written, and with one only
+   * its expiry moves when the store has `touch`.
    */
   async commit(session: Session<Data>): Promise<CommitResult> {
     const state = session[kState]
+    if (state.refused !== undefined)
+      return this.#refuse(session, state.refused, state.status !== 'unmodified')
     if (state.token === '') {
       state.token = generateToken()
       state.key = ''
       state.stored = false
     }
-    const { store, idleTimeout, clock } = this.#options
-    let expiry = state.deadline
-    if (idleTimeout > 0) expiry = Math.min(expiry, clock() + idleTimeout)
     if (state.key === '') state.key = this.#host.keyFor(state.token)
-    const expiryDate = new Date(expiry)
-    let committed: boolean
     let data: Uint8Array | undefined
     if (state.dirty) {
       data = encode(this.#options.codec, new Date(state.deadline), state.values)
@@ -144,22 +163,22 @@ export class SessionManager<Data extends object = SessionData> {
         state.dirty = false
       }
     }
-    if (!state.dirty && state.stored && idleTimeout === 0) {
-      // Without an idle timeout the row's expiry is the deadline inside its data: nothing to write.
-      committed = true
-    } else if (!state.dirty && state.stored && store.touch !== undefined) {
-      try {
-        committed = await store.touch(state.key, expiryDate)
-      } catch (err) {
-        throw toStoreError(err, 'touch')
-      }
+    const changed = state.dirty
+    let expiry = this.#expiryOf(state.deadline)
+    let committed: boolean
+    if (!state.dirty && state.stored && this.#canRefresh()) {
+      committed = await this.#refresh(state.key, expiry)
+    } else if (state.stored && state.saved !== undefined && this.#options.store.replace) {
+      data ??= encode(this.#options.codec, new Date(state.deadline), state.values)
+      committed = await this.#merge(state, data)
+      expiry = this.#expiryOf(state.deadline)
     } else {
       data ??= encode(this.#options.codec, new Date(state.deadline), state.values)
       try {
-        committed = await store.commit(
+        committed = await this.#options.store.commit(
           state.key,
           data,
-          expiryDate,
+          new Date(expiry),
           state.stored ? 'update' : 'insert',
         )
       } catch (err) {
@@ -167,9 +186,19 @@ export class SessionManager<Data extends object = SessionData> {
       }
       if (committed) state.saved = data
     }
+    if (!committed && state.stored) {
+      const reason = await this.#reasonGone(state.key)
+      Object.assign(state, blankState(state.deadline), { refused: reason })
+      return this.#refuse(session, reason, changed)
+    }
     state.stored = committed
-    if (committed) state.dirty = false
-    return { token: state.token, expiry: expiryDate, committed }
+    if (committed) {
+      state.dirty = false
+      state.changes = undefined
+      state.cleared = false
+      state.deadlineSet = false
+    }
+    return { token: state.token, expiry: new Date(expiry), committed }
   }
 
   /**
@@ -181,6 +210,11 @@ export class SessionManager<Data extends object = SessionData> {
     const state = session[kState]
     state.sealed = true
     if (state.status === 'unmodified') return undefined
+    if (state.refused !== undefined) {
+      // No cookie at all, not even a deletion: it would log out a browser that signed in anew.
+      this.#refuse(session, state.refused, true)
+      return undefined
+    }
     if (state.status === 'destroyed') return this.#cookies.expired()
     return this.#commitAndCookie(session)
   }
@@ -219,20 +253,29 @@ export class SessionManager<Data extends object = SessionData> {
     }
     for (const [key, data] of all) {
       const record = decode(this.#options.codec, data)
-      await fn(
-        new Session<Data>(this.#host, {
-          token: key,
-          key,
-          deadline: record.deadline.getTime(),
-          values: record.values,
-          status: 'unmodified',
-          dirty: false,
-          stored: true,
-          saved: data,
-          sealed: false,
-        }),
-      )
+      const state = blankState(record.deadline.getTime())
+      state.token = key
+      state.key = key
+      state.values = record.values
+      state.stored = true
+      state.saved = data
+      await fn(new Session<Data>(this.#host, state))
     }
+  }
+
+  /**
+   * Subscribes `listener` to a lifecycle event (see {@link SessionEvents}) and returns the
+   * function that unsubscribes it. Listeners run synchronously; one that throws is logged and
+   * never breaks the request.
+   *
+   * @example
+   * sessions.on('refused', ({ reason }) => console.warn('session change dropped:', reason))
+   */
+  on<E extends keyof SessionEvents<Data>>(
+    event: E,
+    listener: SessionListener<Data, E>,
+  ): () => void {
+    return this.#listeners.on(event, listener)
   }
 
   /** The session an adapter attached to `target` (a request or context); throws `ERR_NO_SESSION` if none. */
@@ -258,18 +301,109 @@ export class SessionManager<Data extends object = SessionData> {
   }
 
   #fresh(): Session<Data> {
-    const state: SessionState = {
-      token: '',
-      key: '',
-      deadline: this.#options.clock() + this.#options.lifetime,
-      values: new Map(),
-      status: 'unmodified',
-      dirty: false,
-      stored: false,
-      saved: undefined,
-      sealed: false,
-    }
+    return new Session<Data>(this.#host, blankState(this.#options.clock() + this.#options.lifetime))
+  }
+
+  #refusedSession(reason: RefusedReason): Session<Data> {
+    const state: SessionState = blankState(this.#options.clock() + this.#options.lifetime)
+    state.refused = reason
     return new Session<Data>(this.#host, state)
+  }
+
+  #refuse(session: Session<Data>, reason: RefusedReason, dropped: boolean): CommitResult {
+    const state = session[kState]
+    if (dropped) this.#listeners.emit('refused', { reason, session })
+    return { token: state.token, expiry: new Date(state.deadline), committed: false }
+  }
+
+  #expiryOf(deadline: number): number {
+    const { idleTimeout, clock } = this.#options
+    return idleTimeout > 0 ? Math.min(deadline, clock() + idleTimeout) : deadline
+  }
+
+  // Unchanged data: without an idle timeout the row's expiry is the deadline inside its data, so
+  // nothing is written; with one only the expiry moves, where the store can do that alone.
+  #canRefresh(): boolean {
+    return this.#options.idleTimeout === 0 || this.#options.store.touch !== undefined
+  }
+
+  async #refresh(key: string, expiry: number): Promise<boolean> {
+    const store = this.#options.store
+    if (this.#options.idleTimeout === 0 || store.touch === undefined) return true
+    try {
+      return await store.touch(key, new Date(expiry))
+    } catch (err) {
+      throw toStoreError(err, 'touch')
+    }
+  }
+
+  // Compare-and-set against the bytes this request last saw; when another request wrote first,
+  // this request's own changes are applied to what it wrote, and the write is tried again.
+  async #merge(state: SessionState, first: Uint8Array): Promise<boolean> {
+    const store = this.#options.store
+    const replace = store.replace as NonNullable<Store['replace']>
+    let expected = state.saved as Uint8Array
+    let data = first
+    for (let attempt = 1; ; attempt++) {
+      let result: true | Uint8Array | undefined
+      try {
+        result = await replace.call(
+          store,
+          state.key,
+          expected,
+          data,
+          new Date(this.#expiryOf(state.deadline)),
+        )
+      } catch (err) {
+        throw toStoreError(err, 'commit')
+      }
+      if (result === true) {
+        state.saved = data
+        return true
+      }
+      if (result === undefined) return false
+      if (attempt === MAX_MERGE_ATTEMPTS) {
+        throw new StoreError(
+          `session store commit failed: the session changed under ${attempt} attempts to write it; too many requests are writing one session at once`,
+        )
+      }
+      applyChanges(state, decode(this.#options.codec, result))
+      expected = result
+      data = encode(this.#options.codec, new Date(state.deadline), state.values)
+      if (sameBytes(data, result) && this.#canRefresh()) {
+        state.saved = result
+        return this.#refresh(state.key, this.#expiryOf(state.deadline))
+      }
+    }
+  }
+
+  // The store's `end` where it has one (atomic, remembered); otherwise a plain delete, after which
+  // the bytes this request loaded are the best it knows.
+  async #end(
+    key: string,
+    reason: EndReason,
+    fallback: Uint8Array | undefined,
+  ): Promise<Uint8Array | undefined> {
+    const { store, endedTokenTtl, clock } = this.#options
+    try {
+      if (store.end !== undefined)
+        return await store.end(key, reason, new Date(clock() + endedTokenTtl))
+      await store.delete(key)
+      return fallback
+    } catch (err) {
+      throw toStoreError(err, store.end !== undefined ? 'end' : 'delete')
+    }
+  }
+
+  async #reasonGone(key: string): Promise<RefusedReason> {
+    const store = this.#options.store
+    if (store.ended === undefined || this.#options.endedTokenTtl === 0) return 'missing'
+    try {
+      return (await store.ended(key)) ?? 'missing'
+    } catch {
+      // The write is refused either way; failing to say why must not turn it into an error.
+      return 'missing'
+    }
   }
 
   async #commitAndCookie(session: Session<Data>): Promise<string | undefined> {
@@ -279,10 +413,6 @@ export class SessionManager<Data extends object = SessionData> {
       this.#options.cookie.persist || session[kState].values.get(REMEMBER_ME_KEY) === true
     return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 }
 
 function decode(codec: Codec, data: Uint8Array): SessionRecord {

@@ -1,6 +1,7 @@
+import { sameBytes } from './bytes.js'
 import type { SessionRecord } from './codec.js'
 import { SessionError, toStoreError } from './errors.js'
-import type { Store } from './store.js'
+import type { EndReason, Store } from './store.js'
 import { generateToken } from './token.js'
 
 /** The default session data type: any string key, unknown values. Managers accept any object type (interfaces too). */
@@ -11,6 +12,13 @@ export type SessionKey<Data extends object> = Extract<keyof Data, string>
 
 /** `unmodified`: nothing to write; `modified`: commit at the end of the request; `destroyed`: send the deletion cookie. */
 export type SessionStatus = 'unmodified' | 'modified' | 'destroyed'
+
+/**
+ * Why a session's changes will not be written: its token was renewed or destroyed by another
+ * request (`'renewed'`, `'destroyed'`), or its row vanished without a trace (`'missing'`: it
+ * expired, another program deleted it, or the memory of its ending has lapsed).
+ */
+export type RefusedReason = EndReason | 'missing'
 
 /** The key SCS's RememberMe stores; it is part of the session's data. */
 export const REMEMBER_ME_KEY = '__rememberMe'
@@ -26,7 +34,18 @@ export interface SessionHost {
   readonly lifetime: number
   readonly clock: () => number
   keyFor(token: string): string
+  /** Removes a session's row for good (remembering why, when the store can); resolves the bytes it held, or undefined when it was already gone. */
+  end(
+    key: string,
+    reason: EndReason,
+    fallback: Uint8Array | undefined,
+  ): Promise<Uint8Array | undefined>
+  /** Why a vanished row is gone, for a refused session. */
+  reasonGone(key: string): Promise<RefusedReason>
 }
+
+/** @internal Marks a key this request removed, in {@link SessionState.changes}. */
+export const DELETED: unique symbol = Symbol('sessionkit.deleted')
 
 /** @internal The mutable state of a session, shared with its manager through {@link kState}. */
 export interface SessionState {
@@ -44,6 +63,52 @@ export interface SessionState {
   saved: Uint8Array | undefined
   /** The response has started: any change now would be lost, so it throws. */
   sealed: boolean
+  /**
+   * This request's own changes since load or the last write, for a session the store holds, so a
+   * commit can apply them to the latest stored state: key → value, or {@link DELETED}.
+   */
+  changes: Map<string, unknown> | undefined
+  /** clear() ran since load or the last write: the merge starts from no values. */
+  cleared: boolean
+  /** This request chose the deadline (setDeadline, mergeSession): the merge keeps it. */
+  deadlineSet: boolean
+  /** The session ended elsewhere: nothing this request does is written, and no cookie is sent. */
+  refused: RefusedReason | undefined
+}
+
+/** @internal A session state with nothing in it, for `token` as stored (or not) under `key`. */
+export function blankState(deadline: number): SessionState {
+  return {
+    token: '',
+    key: '',
+    deadline,
+    values: new Map(),
+    status: 'unmodified',
+    dirty: false,
+    stored: false,
+    saved: undefined,
+    sealed: false,
+    changes: undefined,
+    cleared: false,
+    deadlineSet: false,
+    refused: undefined,
+  }
+}
+
+/**
+ * @internal Applies a request's own changes to `base` (the latest stored record): clear first
+ * when it cleared, then each key it put or removed, and its deadline when it chose one.
+ */
+export function applyChanges(state: SessionState, base: SessionRecord): void {
+  const values = state.cleared ? new Map<string, unknown>() : base.values
+  if (state.changes !== undefined) {
+    for (const [k, v] of state.changes) {
+      if (v === DELETED) values.delete(k)
+      else values.set(k, v)
+    }
+  }
+  state.values = values
+  if (!state.deadlineSet) state.deadline = base.deadline.getTime()
 }
 
 /** @internal */
@@ -81,6 +146,15 @@ export class Session<Data extends object = SessionData> {
     return this[kState].status
   }
 
+  /**
+   * Why this session's changes will not be written, or undefined while they will: set when its
+   * token was renewed or destroyed by another request (seen at load, at `renewToken`, `destroy`
+   * or commit). A refused session is empty, writes nothing and sends no Set-Cookie.
+   */
+  get refused(): RefusedReason | undefined {
+    return this[kState].refused
+  }
+
   /** The value under `key`, or undefined. */
   get<K extends SessionKey<Data>>(key: K): Data[K] | undefined {
     return this[kState].values.get(key) as Data[K] | undefined
@@ -90,6 +164,7 @@ export class Session<Data extends object = SessionData> {
   put<K extends SessionKey<Data>>(key: K, value: Data[K]): void {
     const state = this.#write()
     state.values.set(key, value)
+    if (state.stored) (state.changes ??= new Map()).set(key, value)
   }
 
   /** Removes and returns the value under `key`; a missing key returns undefined and changes nothing. */
@@ -105,7 +180,10 @@ export class Session<Data extends object = SessionData> {
   /** Removes every value, keeping token and deadline; an empty session stays unmodified. */
   clear(): void {
     if (this[kState].values.size === 0) return
-    this.#write().values.clear()
+    const state = this.#write()
+    state.values.clear()
+    state.cleared = true
+    state.changes = undefined
   }
 
   /** True when `key` is present, even holding undefined or null. */
@@ -180,35 +258,50 @@ export class Session<Data extends object = SessionData> {
   setDeadline(deadline: Date): void {
     const ms = deadline.getTime()
     if (Number.isNaN(ms)) throw new RangeError('Session#setDeadline: invalid Date')
-    this.#write().deadline = ms
+    const state = this.#write()
+    state.deadline = ms
+    state.deadlineSet = true
   }
 
   /** With `cookie.persist: false`, gives this session a persistent cookie (true) or a browser-session one (false). */
   rememberMe(value: boolean): void {
-    this.#write().values.set(REMEMBER_ME_KEY, value)
+    const state = this.#write()
+    state.values.set(REMEMBER_ME_KEY, value)
+    if (state.stored) (state.changes ??= new Map()).set(REMEMBER_ME_KEY, value)
   }
 
-  /** Deletes the session from the store now, empties it, and makes the response send the deletion cookie. */
+  /**
+   * Deletes the session from the store now, empties it, and makes the response send the deletion
+   * cookie. When another request already ended it, the session is refused instead: the response
+   * sends no cookie, so it cannot log out a browser that signed in again meanwhile.
+   */
   async destroy(): Promise<void> {
     const state = this.#assertOpen()
-    if (state.token !== '') await this.#delete(state)
-    state.status = 'destroyed'
-    state.token = ''
-    state.key = ''
-    state.deadline = this.#host.clock() + this.#host.lifetime
-    state.values.clear()
-    state.dirty = true
-    state.stored = false
-    state.saved = undefined
+    if (state.refused !== undefined) return
+    if (state.stored && (await this.#end(state, 'destroyed')) === undefined) return
+    Object.assign(state, blankState(this.#host.clock() + this.#host.lifetime), {
+      status: 'destroyed',
+      dirty: true,
+    })
   }
 
   /**
    * Issues a new token (against session fixation, e.g. at sign-in), deletes the old one from the
-   * store now, resets the deadline to now + lifetime, and keeps the values.
+   * store now, resets the deadline to now + lifetime, and keeps the values, merged with what other
+   * requests stored meanwhile. The old token is remembered as renewed, so requests still carrying
+   * it get an empty session and no cookie. When another request already ended the session, it
+   * becomes empty and refused: nothing it held moves to a new token.
    */
   async renewToken(): Promise<void> {
     const state = this.#assertOpen()
-    if (state.token !== '') await this.#delete(state)
+    if (state.refused !== undefined) return
+    if (state.stored) {
+      const latest = await this.#end(state, 'renewed')
+      if (latest === undefined) return
+      if (state.saved === undefined || !sameBytes(latest, state.saved)) {
+        applyChanges(state, this.#host.decode(latest))
+      }
+    }
     state.token = generateToken()
     state.key = ''
     state.deadline = this.#host.clock() + this.#host.lifetime
@@ -216,14 +309,19 @@ export class Session<Data extends object = SessionData> {
     state.dirty = true
     state.stored = false
     state.saved = undefined
+    state.changes = undefined
+    state.cleared = false
+    state.deadlineSet = false
   }
 
   /**
    * Copies another stored session's values into this one (the other's win), extends the deadline
-   * to the later of the two, and deletes the other session. An unknown token is a no-op.
+   * to the later of the two, and ends the other session (remembered as renewed). An unknown token,
+   * or this session's own, is a no-op.
    */
   async mergeSession(token: string): Promise<void> {
-    this.#assertOpen()
+    const state = this.#assertOpen()
+    if (state.refused !== undefined || state.token === token) return
     const host = this.#host
     const key = host.keyFor(token)
     let data: Uint8Array | undefined
@@ -233,18 +331,20 @@ export class Session<Data extends object = SessionData> {
       throw toStoreError(err, 'find')
     }
     if (data === undefined) return
-    const other = host.decode(data)
-    const state = this.#assertOpen()
-    if (state.token === token) return
+    // Decoded before the other row is removed, so unreadable data is reported, never lost.
+    let other = host.decode(data)
+    const latest = await host.end(key, 'renewed', data)
+    if (latest === undefined) return
+    if (!sameBytes(latest, data)) other = host.decode(latest)
+    const current = this.#write()
     const otherDeadline = other.deadline.getTime()
-    if (otherDeadline > state.deadline) state.deadline = otherDeadline
-    for (const [k, v] of other.values) state.values.set(k, v)
-    state.status = 'modified'
-    state.dirty = true
-    try {
-      await host.store.delete(key)
-    } catch (err) {
-      throw toStoreError(err, 'delete')
+    if (otherDeadline > current.deadline) {
+      current.deadline = otherDeadline
+      current.deadlineSet = true
+    }
+    for (const [k, v] of other.values) {
+      current.values.set(k, v)
+      if (current.stored) (current.changes ??= new Map()).set(k, v)
     }
   }
 
@@ -252,7 +352,9 @@ export class Session<Data extends object = SessionData> {
     const values = this[kState].values
     if (!values.has(key)) return undefined
     const v = values.get(key)
-    this.#write().values.delete(key)
+    const state = this.#write()
+    state.values.delete(key)
+    if (state.stored) (state.changes ??= new Map()).set(key, DELETED)
     return v
   }
 
@@ -274,11 +376,14 @@ export class Session<Data extends object = SessionData> {
     return state
   }
 
-  async #delete(state: SessionState): Promise<void> {
-    try {
-      await this.#host.store.delete(state.key || this.#host.keyFor(state.token))
-    } catch (err) {
-      throw toStoreError(err, 'delete')
-    }
+  // Ends the stored row; when it was already gone, the session becomes empty and refused.
+  async #end(state: SessionState, reason: EndReason): Promise<Uint8Array | undefined> {
+    const host = this.#host
+    const key = state.key || host.keyFor(state.token)
+    const latest = await host.end(key, reason, state.saved)
+    if (latest !== undefined) return latest
+    const refused = await host.reasonGone(key)
+    Object.assign(state, blankState(state.deadline), { refused })
+    return undefined
   }
 }

@@ -6,6 +6,9 @@
  */
 export type CommitMode = 'insert' | 'update'
 
+/** Why a token stopped naming a session: its data moved to a new token, or it was logged out. */
+export type EndReason = 'renewed' | 'destroyed'
+
 /**
  * A session store: the whole contract lives here, and one shared suite checks every store.
  *
@@ -19,14 +22,36 @@ export type CommitMode = 'insert' | 'update'
  * - `delete` removes a key; an unknown key is a no-op, not an error.
  * - `touch` (optional) moves a row's expiry without rewriting its data, and resolves `false`
  *   when the key holds no row. The manager uses it for idle-timeout refreshes.
+ * - `replace` (optional) is compare-and-set, atomic in the store: it writes `data` and `expiry`
+ *   only when the key's live row holds exactly the bytes `expected`, and resolves `true`. When
+ *   the live row holds other bytes it writes nothing and resolves those bytes; when no live row
+ *   holds the key it writes nothing and resolves `undefined`. The manager merges overlapping
+ *   requests with it. Without it, a loaded session is written back whole with `'update'`, and
+ *   the later of two overlapping requests overwrites the other's keys.
+ * - `end` (optional) ends a session atomically: it removes the key's row and, when that row was
+ *   live, remembers the key as ended for `reason` until `until`, and resolves the bytes the row
+ *   held; with no live row it resolves `undefined` and remembers nothing. Without it the manager
+ *   calls `delete`, and in-flight requests of a renewed or destroyed token are not recognised.
+ * - `ended` (optional, with `end`) resolves the reason a key was ended while that memory lasts
+ *   (`until` has not passed), and `undefined` otherwise.
  *
  * Keys are opaque strings (a raw token, or its hash under `hashTokenInStore`); data is opaque.
+ * What `end` remembers lives beside the sessions (its own table or keys), never in a session row,
+ * so a Go program sharing the store sees only sessions.
  */
 export interface Store {
   find(key: string): Promise<Uint8Array | undefined>
   commit(key: string, data: Uint8Array, expiry: Date, mode?: CommitMode): Promise<boolean>
   delete(key: string): Promise<void>
   touch?(key: string, expiry: Date): Promise<boolean>
+  replace?(
+    key: string,
+    expected: Uint8Array,
+    data: Uint8Array,
+    expiry: Date,
+  ): Promise<true | Uint8Array | undefined>
+  end?(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined>
+  ended?(key: string): Promise<EndReason | undefined>
 }
 
 /** A store that can list its live sessions: `all` resolves key → data for every unexpired row (an empty map when none). */

@@ -56,7 +56,10 @@ describe('bad cookies are no session, with no store call', () => {
     const { store, sessions } = setup()
     const first = generateToken()
     await sessions.loadCookieHeader(`session=${first}; session=${generateToken()}`)
-    expect(store.calls).toEqual([['find', first]])
+    expect(store.calls).toEqual([
+      ['find', first],
+      ['ended', first],
+    ])
     store.calls.length = 0
     await sessions.loadCookieHeader(`session=garbage; session=${generateToken()}`)
     expect(store.calls).toEqual([])

@@ -225,7 +225,7 @@ describe('node loadAndSave: headers SCS sends (reference §2.3, §7.8)', () => {
     const unknown = generateToken()
     const res = await client.get('/get', { headers: { cookie: `session=${unknown}` } })
     expect(res.setCookie).toEqual([])
-    expect(store.ops()).toEqual(['find'])
+    expect(store.ops()).toEqual(['find', 'ended'])
     const put = await client.get('/put', { headers: { cookie: `session=${unknown}` } })
     expect(tokenOf(put.setCookie[0])).not.toBe(unknown)
   })

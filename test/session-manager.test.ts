@@ -78,11 +78,12 @@ describe('SessionManager#load (SCS TestSessionManager_Load)', () => {
     expect(err.cause).toBeDefined()
   })
 
-  it('gives a fresh session with token "" for an unknown token', async () => {
+  it('gives a fresh session with token "" for an unknown token, after asking whether it ended recently', async () => {
     const t = setup()
     const s = await t.sessions.load(generateToken())
     expect(s.token).toBe('')
-    expect(t.store.ops()).toEqual(['find'])
+    expect(s.refused).toBeUndefined()
+    expect(t.store.ops()).toEqual(['find', 'ended'])
   })
 
   it('rejects with ERR_CODEC for undecodable data, and leaves the row in place', async () => {
@@ -125,7 +126,7 @@ describe('SessionManager#load (SCS TestSessionManager_Load)', () => {
     expect(loaded.token).toBe(token)
     expect(loaded.get('foo')).toBe('bar')
     await loaded.destroy()
-    expect(t.store.calls.at(-1)).toEqual(['delete', hashToken(token)])
+    expect(t.store.calls.at(-1)).toEqual(['end', hashToken(token)])
     expect(await t.store.find(hashToken(token))).toBeUndefined()
   })
 })
@@ -178,7 +179,7 @@ describe('SessionManager#commit (SCS TestSessionManager_Commit)', () => {
     expect(err.message).toContain('Custom')
   })
 
-  it("inserts a new session with mode 'insert' and rewrites a loaded one with mode 'update'", async () => {
+  it("inserts a new session with mode 'insert' and writes a loaded one back with replace (compare-and-set)", async () => {
     const t = setup()
     const s = await t.sessions.load('')
     s.put('a', 1)
@@ -186,10 +187,31 @@ describe('SessionManager#commit (SCS TestSessionManager_Commit)', () => {
     const loaded = await t.sessions.load(token)
     loaded.put('a', 2)
     await t.sessions.commit(loaded)
-    expect(t.store.calls.filter(([op]) => op === 'commit').map(([, , mode]) => mode)).toEqual([
-      'insert',
-      'update',
+    expect(t.store.calls.filter(([op]) => op !== 'find')).toEqual([
+      ['commit', token, 'insert'],
+      ['replace', token],
     ])
+  })
+
+  it("writes a loaded session back with mode 'update' when the store has no replace", async () => {
+    const inner = new MemoryStore({ cleanupInterval: 0 })
+    const modes: (string | undefined)[] = []
+    const store: Store = {
+      find: (k) => inner.find(k),
+      commit: (k, d, e, m) => {
+        modes.push(m)
+        return inner.commit(k, d, e, m)
+      },
+      delete: (k) => inner.delete(k),
+    }
+    const sessions = new SessionManager<{ a: number }>({ store })
+    const s = await sessions.load('')
+    s.put('a', 1)
+    const { token } = await sessions.commit(s)
+    const loaded = await sessions.load(token)
+    loaded.put('a', 2)
+    expect((await sessions.commit(loaded)).committed).toBe(true)
+    expect(modes).toEqual(['insert', 'update'])
   })
 
   it('drops the write of a session destroyed meanwhile by another request (no resurrection)', async () => {
@@ -251,7 +273,7 @@ describe('SessionManager#commit (SCS TestSessionManager_Commit)', () => {
     const changed = await t.sessions.load(token)
     changed.put('message', 'changed')
     await t.sessions.commitResponse(changed)
-    expect(t.store.calls.at(-1)).toEqual(['commit', token, 'update'])
+    expect(t.store.calls.at(-1)).toEqual(['replace', token])
   })
 
   it('only touches the expiry for an identical put under an idle timeout', async () => {

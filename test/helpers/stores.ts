@@ -1,4 +1,4 @@
-import type { CommitMode, Store } from '../../src/index.ts'
+import type { CommitMode, EndReason, Store } from '../../src/index.ts'
 import { MemoryStore } from '../../src/index.ts'
 
 /** One recorded store call. */
@@ -26,6 +26,21 @@ export class RecordingStore extends MemoryStore {
   override async touch(key: string, expiry: Date) {
     this.calls.push(['touch', key])
     return super.touch(key, expiry)
+  }
+
+  override async replace(key: string, expected: Uint8Array, data: Uint8Array, expiry: Date) {
+    this.calls.push(['replace', key])
+    return super.replace(key, expected, data, expiry)
+  }
+
+  override async end(key: string, reason: EndReason, until: Date) {
+    this.calls.push(['end', key])
+    return super.end(key, reason, until)
+  }
+
+  override async ended(key: string) {
+    this.calls.push(['ended', key])
+    return super.ended(key)
   }
 
   ops(): string[] {
