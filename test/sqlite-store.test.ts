@@ -54,7 +54,8 @@ beforeEach(() => {
   db = new Database(tmp.file)
   db.pragma('journal_mode = WAL')
   for (const sql of SCHEMA) db.exec(sql)
-  store = new SQLiteStore(db, { cleanupInterval: 0, createTable: false })
+  // Go made the file; the store adds only its ended-keys table beside Go's.
+  store = new SQLiteStore(db, { cleanupInterval: 0 })
 })
 afterEach(() => {
   store.close()
@@ -342,7 +343,9 @@ describe('openSQLiteStore', () => {
         .all() as { sql: string }[]
       expect(schema.map((r) => r.sql)).toEqual([
         'CREATE TABLE sessions (token TEXT PRIMARY KEY, data BLOB NOT NULL, expiry REAL NOT NULL)',
+        'CREATE TABLE sessions_ended (token TEXT PRIMARY KEY, reason TEXT NOT NULL, expiry REAL NOT NULL)',
         'CREATE INDEX sessions_expiry_idx ON sessions(expiry)',
+        'CREATE INDEX sessions_ended_expiry_idx ON sessions_ended(expiry)',
       ])
       expect(check.pragma('journal_mode', { simple: true })).toBe('wal')
       check.close()

@@ -9,11 +9,18 @@ export function sqliteCode(err: unknown): string | undefined {
   return typeof errcode === 'number' ? `SQLITE_${errcode}` : undefined
 }
 
+/** True for SQLite's "no such table" error, also when wrapped in a StoreError. */
+export function isMissingTable(err: unknown): boolean {
+  const cause = err instanceof StoreError ? err.cause : err
+  return cause instanceof Error && cause.message.includes('no such table')
+}
+
 function advice(err: unknown, table: string): string {
   const code = sqliteCode(err) ?? ''
   const message = err instanceof Error ? err.message : String(err)
-  if (message.includes('no such table')) {
-    return `the table "${table}" does not exist: create it with the schema in docs/stores.md, or construct the store with createTable: true`
+  const missing = /no such table: (?:main\.)?(\w+)/.exec(message)?.[1]
+  if (missing !== undefined || message.includes('no such table')) {
+    return `the table "${missing ?? table}" does not exist: create it with the schema in docs/stores.md, or construct the store with createTable: true`
   }
   if (message.includes('connection is not open')) {
     return 'the database connection is closed: close it only after the last store call'

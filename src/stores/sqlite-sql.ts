@@ -27,6 +27,20 @@ export function schemaSQL(table: string): { table: string; index: string } {
   }
 }
 
+/** The table beside `table` that remembers recently renewed or destroyed keys; Go never reads it. */
+export function endedTableName(table: string): string {
+  return `${table}_ended`
+}
+
+/** The schema of the ended-keys table (two idempotent statements), expiry as in `table`. */
+export function endedSchemaSQL(table: string): { table: string; index: string } {
+  const ended = endedTableName(table)
+  return {
+    table: `CREATE TABLE IF NOT EXISTS ${ended} (token TEXT PRIMARY KEY, reason TEXT NOT NULL, expiry REAL NOT NULL)`,
+    index: `CREATE INDEX IF NOT EXISTS ${indexName(ended)} ON ${ended}(expiry)`,
+  }
+}
+
 /**
  * Every statement the store runs. Liveness is `julianday('now') < expiry` and cleanup removes
  * `expiry < julianday('now')`, both strict as in sqlite3store, so Go and sessionkit agree on
@@ -41,17 +55,37 @@ export function statementsSQL(table: string) {
     // A brand-new token may take over a row only once that row has expired.
     insert: `INSERT INTO ${table} (token, data, expiry) VALUES (?, ?, julianday(?)) ON CONFLICT(token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE NOT (julianday('now') < ${table}.expiry)`,
     update: `UPDATE ${table} SET data = ?, expiry = julianday(?) WHERE token = ?`,
+    // Compare-and-set on the whole blob: a Go program's REPLACE INTO changes it too, so a merge
+    // notices Go's writes as it notices its own.
+    replace: `UPDATE ${table} SET data = ?, expiry = julianday(?) WHERE token = ? AND CAST(data AS BLOB) = ? AND ${live}`,
     touch: `UPDATE ${table} SET expiry = julianday(?) WHERE token = ? AND ${live}`,
     delete: `DELETE FROM ${table} WHERE token = ?`,
     all: `SELECT token, data FROM ${table} WHERE ${live}`,
     // Bounded by rowid through the expiry index, so one batch holds the write lock briefly.
     deleteBatch: `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expiry < julianday('now') LIMIT ?)`,
     hasObject: `SELECT 1 AS found FROM sqlite_master WHERE type = ? AND name = ?`,
+    // Ending a session: the row goes and, when it was live, its key is remembered in the same
+    // savepoint, so no reader ever sees neither.
+    endDelete: `DELETE FROM ${table} WHERE token = ? RETURNING data, ${live} AS live`,
+    savepoint: 'SAVEPOINT sessionkit_end',
+    release: 'RELEASE sessionkit_end',
+    rollbackTo: 'ROLLBACK TO sessionkit_end',
     // The writes of one event-loop turn share a transaction; IMMEDIATE takes the write lock (or
     // waits the busy timeout for it) before the first statement, never midway.
     begin: 'BEGIN IMMEDIATE',
     commitTransaction: 'COMMIT',
     rollback: 'ROLLBACK',
+  }
+}
+
+/** The statements on the ended-keys table, prepared apart so a missing one fails only them. */
+export function endedStatementsSQL(table: string) {
+  const ended = endedTableName(table)
+  const live = `julianday('now') < expiry`
+  return {
+    mark: `INSERT INTO ${ended} (token, reason, expiry) VALUES (?, ?, julianday(?)) ON CONFLICT(token) DO UPDATE SET reason = excluded.reason, expiry = excluded.expiry`,
+    find: `SELECT reason FROM ${ended} WHERE token = ? AND ${live}`,
+    deleteBatch: `DELETE FROM ${ended} WHERE rowid IN (SELECT rowid FROM ${ended} WHERE expiry < julianday('now') LIMIT ?)`,
   }
 }
 

@@ -1,13 +1,16 @@
 import { createRequire } from 'node:module'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
-import type { CommitMode, IterableStore } from '../store.js'
+import type { CommitMode, EndReason, IterableStore } from '../store.js'
 import { WriteGroup } from './sqlite-batch.js'
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
-import { toSQLiteStoreError } from './sqlite-errors.js'
+import { isMissingTable, sqliteCode, toSQLiteStoreError } from './sqlite-errors.js'
 import {
   checkTableName,
   DEFAULT_TABLE,
+  endedSchemaSQL,
+  endedStatementsSQL,
+  endedTableName,
   goTimeString,
   indexName,
   schemaSQL,
@@ -67,6 +70,7 @@ export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
 }
 
 type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStatement }
+type EndedStatements = { [K in keyof ReturnType<typeof endedStatementsSQL>]: SQLiteStatement }
 
 // Stores made by openSQLiteStore own their connection and close it, and its checkpoint thread.
 const ownsDatabase = new WeakSet<SQLiteStore>()
@@ -103,6 +107,7 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #batchSize: number
   readonly #onCleanupError: (error: StoreError) => void
   #statements: Statements | undefined
+  #endedStatements: EndedStatements | undefined
   readonly #writes = new WriteGroup({
     begin: () => this.#run('commit', (s) => s.begin.run()),
     commit: () => this.#run('commit', (s) => s.commitTransaction.run()),
@@ -182,6 +187,64 @@ export class SQLiteStore implements IterableStore, Disposable {
     )
   }
 
+  /** Compare-and-set on the stored bytes (see `Store#replace`), in the turn's write group. */
+  async replace(
+    key: string,
+    expected: Uint8Array,
+    data: Uint8Array,
+    expiry: Date,
+  ): Promise<true | Uint8Array | undefined> {
+    const at = goTimeString(expiry)
+    return this.#writes.write(key, () =>
+      this.#run('commit', (s): true | Uint8Array | undefined => {
+        if (s.replace.run(data, at, key, expected).changes > 0) return true
+        const row = s.find.get(key) as { data: unknown } | undefined
+        return row === undefined ? undefined : toBytes(row.data)
+      }),
+    )
+  }
+
+  /** Deletes `key` and, when its row was live, remembers it as ended until `until`, in one savepoint (see `Store#end`). */
+  async end(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined> {
+    const at = goTimeString(until)
+    return this.#writes.write(key, () =>
+      this.#run('end', (s) => {
+        const marks = this.#ended()
+        s.savepoint.run()
+        try {
+          const row = s.endDelete.get(key) as { data: unknown; live: unknown } | undefined
+          const live = row !== undefined && Number(row.live) === 1
+          if (live) marks.mark.run(key, reason, at)
+          s.release.run()
+          return live ? toBytes(row.data) : undefined
+        } catch (err) {
+          try {
+            s.rollbackTo.run()
+            s.release.run()
+          } catch {
+            // SQLite may have rolled back already (a full disk ends the transaction itself).
+          }
+          throw err
+        }
+      }),
+    )
+  }
+
+  /** Why `key` was ended, while that is remembered (see `Store#ended`). */
+  async ended(key: string): Promise<EndReason | undefined> {
+    if (this.#writes.pending(key)) this.#writes.flush()
+    let row: { reason: unknown } | undefined
+    try {
+      row = this.#run('ended', () => this.#ended().find.get(key)) as typeof row
+    } catch (err) {
+      // No such table (a read-only file, or createTable: false): nothing was ever ended in it.
+      if (isMissingTable(err)) return undefined
+      throw err
+    }
+    const reason = row?.reason
+    return reason === 'renewed' || reason === 'destroyed' ? reason : undefined
+  }
+
   async all(): Promise<Map<string, Uint8Array>> {
     this.#writes.flush()
     const rows = this.#run('all', (s) => s.all.all()) as { token: string; data: unknown }[]
@@ -242,9 +305,23 @@ export class SQLiteStore implements IterableStore, Disposable {
       const deleted = Number(this.#run('cleanup', (s) => s.deleteBatch.run(size).changes))
       const took = performance.now() - started
       total += deleted
-      if (deleted < size) return total
+      if (deleted < size) break
       if (took > BATCH_BUDGET_MS) size = Math.max(1, size >> 1)
       else if (took < BATCH_BUDGET_MS / 4) size = Math.min(this.#batchSize, size * 2)
+      await yieldToEventLoop()
+    }
+    // Ended keys are few (one per sign-in or logout, for a minute): fixed batches suffice.
+    for (;;) {
+      if (this.#closed) return total
+      const batch = this.#batchSize
+      let deleted: number
+      try {
+        deleted = Number(this.#run('cleanup', () => this.#ended().deleteBatch.run(batch).changes))
+      } catch (err) {
+        if (isMissingTable(err)) return total
+        throw err
+      }
+      if (deleted < batch) return total
       await yieldToEventLoop()
     }
   }
@@ -271,6 +348,17 @@ export class SQLiteStore implements IterableStore, Disposable {
     return prepared
   }
 
+  #ended(): EndedStatements {
+    if (this.#endedStatements !== undefined) return this.#endedStatements
+    const sql = endedStatementsSQL(this.#table)
+    const prepared = {} as EndedStatements
+    for (const name of Object.keys(sql) as (keyof EndedStatements)[]) {
+      prepared[name] = this.#db.prepare(sql[name])
+    }
+    this.#endedStatements = prepared
+    return prepared
+  }
+
   // Checks before creating, so a read-only or busy file with the schema already in place still opens.
   #createSchema(): void {
     try {
@@ -280,6 +368,18 @@ export class SQLiteStore implements IterableStore, Disposable {
       if (has.get('index', indexName(this.#table)) === undefined) this.#db.exec(schema.index)
     } catch (err) {
       throw toSQLiteStoreError(err, 'create table', this.#table)
+    }
+    try {
+      const has = this.#db.prepare(statementsSQL(this.#table).hasObject)
+      const ended = endedSchemaSQL(this.#table)
+      const endedTable = endedTableName(this.#table)
+      if (has.get('table', endedTable) === undefined) this.#db.exec(ended.table)
+      if (has.get('index', indexName(endedTable)) === undefined) this.#db.exec(ended.index)
+    } catch (err) {
+      // A read-only connection can read sessions but never end one (that write fails anyway,
+      // with its own clear error), so it opens without the ended-keys table.
+      if (sqliteCode(err)?.startsWith('SQLITE_READONLY')) return
+      throw toSQLiteStoreError(err, 'create table', endedTableName(this.#table))
     }
   }
 
