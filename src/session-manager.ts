@@ -4,10 +4,11 @@ import { CookieWriter, readCookie } from './cookie.js'
 import { SessionError, StoreError, toStoreError } from './errors.js'
 import type { SessionEvents, SessionListener } from './events.js'
 import { Listeners } from './events.js'
+import { mergeRecords } from './merge.js'
 import type { ErrorHandler, ResolvedOptions, SessionManagerOptions } from './options.js'
 import { resolveOptions } from './options.js'
 import type { RefusedReason, SessionData, SessionHost, SessionState } from './session.js'
-import { applyChanges, blankState, kState, REMEMBER_ME_KEY, Session } from './session.js'
+import { blankState, kState, REMEMBER_ME_KEY, Session } from './session.js'
 import type { EndReason, Store } from './store.js'
 import { isIterableStore } from './store.js'
 import { generateToken, hashToken, isValidToken } from './token.js'
@@ -53,6 +54,7 @@ export class SessionManager<Data extends object = SessionData> {
       keyFor: hash ? hashToken : (token) => token,
       end: (key, reason, fallback) => this.#end(key, reason, fallback),
       reasonGone: (key) => this.#reasonGone(key),
+      merge: (state, latest) => this.#mergeInto(state, latest),
     }
     this.#cookies = new CookieWriter(resolved.cookie)
     this.#cacheControl = resolved.cacheControl === 'no-store' ? 'no-store' : 'no-cache="Set-Cookie"'
@@ -192,12 +194,7 @@ export class SessionManager<Data extends object = SessionData> {
       return this.#refuse(session, reason, changed)
     }
     state.stored = committed
-    if (committed) {
-      state.dirty = false
-      state.changes = undefined
-      state.cleared = false
-      state.deadlineSet = false
-    }
+    if (committed) state.dirty = false
     return { token: state.token, expiry: new Date(expiry), committed }
   }
 
@@ -367,14 +364,25 @@ export class SessionManager<Data extends object = SessionData> {
           `session store commit failed: the session changed under ${attempt} attempts to write it; too many requests are writing one session at once`,
         )
       }
-      applyChanges(state, decode(this.#options.codec, result))
+      this.#mergeInto(state, result)
+      // The next round's base is what won this one, so only this request's changes travel.
+      state.saved = result
       expected = result
       data = encode(this.#options.codec, new Date(state.deadline), state.values)
       if (sameBytes(data, result) && this.#canRefresh()) {
-        state.saved = result
         return this.#refresh(state.key, this.#expiryOf(state.deadline))
       }
     }
+  }
+
+  // Three-way: the latest stored state plus what this request changed since the bytes it saw.
+  #mergeInto(state: SessionState, latest: Uint8Array): void {
+    const codec = this.#options.codec
+    const base = decode(codec, state.saved as Uint8Array)
+    const ours = { deadline: new Date(state.deadline), values: state.values }
+    const merged = mergeRecords(codec, base, ours, decode(codec, latest))
+    state.values = merged.values
+    state.deadline = merged.deadline.getTime()
   }
 
   // The store's `end` where it has one (atomic, remembered); otherwise a plain delete, after which

@@ -42,10 +42,9 @@ export interface SessionHost {
   ): Promise<Uint8Array | undefined>
   /** Why a vanished row is gone, for a refused session. */
   reasonGone(key: string): Promise<RefusedReason>
+  /** Applies what this request changed since `state.saved` to `latest` (newer stored bytes), in place. */
+  merge(state: SessionState, latest: Uint8Array): void
 }
-
-/** @internal Marks a key this request removed, in {@link SessionState.changes}. */
-export const DELETED: unique symbol = Symbol('sessionkit.deleted')
 
 /** @internal The mutable state of a session, shared with its manager through {@link kState}. */
 export interface SessionState {
@@ -63,15 +62,6 @@ export interface SessionState {
   saved: Uint8Array | undefined
   /** The response has started: any change now would be lost, so it throws. */
   sealed: boolean
-  /**
-   * This request's own changes since load or the last write, for a session the store holds, so a
-   * commit can apply them to the latest stored state: key → value, or {@link DELETED}.
-   */
-  changes: Map<string, unknown> | undefined
-  /** clear() ran since load or the last write: the merge starts from no values. */
-  cleared: boolean
-  /** This request chose the deadline (setDeadline, mergeSession): the merge keeps it. */
-  deadlineSet: boolean
   /** The session ended elsewhere: nothing this request does is written, and no cookie is sent. */
   refused: RefusedReason | undefined
 }
@@ -88,27 +78,8 @@ export function blankState(deadline: number): SessionState {
     stored: false,
     saved: undefined,
     sealed: false,
-    changes: undefined,
-    cleared: false,
-    deadlineSet: false,
     refused: undefined,
   }
-}
-
-/**
- * @internal Applies a request's own changes to `base` (the latest stored record): clear first
- * when it cleared, then each key it put or removed, and its deadline when it chose one.
- */
-export function applyChanges(state: SessionState, base: SessionRecord): void {
-  const values = state.cleared ? new Map<string, unknown>() : base.values
-  if (state.changes !== undefined) {
-    for (const [k, v] of state.changes) {
-      if (v === DELETED) values.delete(k)
-      else values.set(k, v)
-    }
-  }
-  state.values = values
-  if (!state.deadlineSet) state.deadline = base.deadline.getTime()
 }
 
 /** @internal */
@@ -164,7 +135,6 @@ export class Session<Data extends object = SessionData> {
   put<K extends SessionKey<Data>>(key: K, value: Data[K]): void {
     const state = this.#write()
     state.values.set(key, value)
-    if (state.stored) (state.changes ??= new Map()).set(key, value)
   }
 
   /** Removes and returns the value under `key`; a missing key returns undefined and changes nothing. */
@@ -180,10 +150,7 @@ export class Session<Data extends object = SessionData> {
   /** Removes every value, keeping token and deadline; an empty session stays unmodified. */
   clear(): void {
     if (this[kState].values.size === 0) return
-    const state = this.#write()
-    state.values.clear()
-    state.cleared = true
-    state.changes = undefined
+    this.#write().values.clear()
   }
 
   /** True when `key` is present, even holding undefined or null. */
@@ -258,16 +225,12 @@ export class Session<Data extends object = SessionData> {
   setDeadline(deadline: Date): void {
     const ms = deadline.getTime()
     if (Number.isNaN(ms)) throw new RangeError('Session#setDeadline: invalid Date')
-    const state = this.#write()
-    state.deadline = ms
-    state.deadlineSet = true
+    this.#write().deadline = ms
   }
 
   /** With `cookie.persist: false`, gives this session a persistent cookie (true) or a browser-session one (false). */
   rememberMe(value: boolean): void {
-    const state = this.#write()
-    state.values.set(REMEMBER_ME_KEY, value)
-    if (state.stored) (state.changes ??= new Map()).set(REMEMBER_ME_KEY, value)
+    this.#write().values.set(REMEMBER_ME_KEY, value)
   }
 
   /**
@@ -298,8 +261,8 @@ export class Session<Data extends object = SessionData> {
     if (state.stored) {
       const latest = await this.#end(state, 'renewed')
       if (latest === undefined) return
-      if (state.saved === undefined || !sameBytes(latest, state.saved)) {
-        applyChanges(state, this.#host.decode(latest))
+      if (state.saved !== undefined && !sameBytes(latest, state.saved)) {
+        this.#host.merge(state, latest)
       }
     }
     state.token = generateToken()
@@ -309,9 +272,6 @@ export class Session<Data extends object = SessionData> {
     state.dirty = true
     state.stored = false
     state.saved = undefined
-    state.changes = undefined
-    state.cleared = false
-    state.deadlineSet = false
   }
 
   /**
@@ -338,23 +298,15 @@ export class Session<Data extends object = SessionData> {
     if (!sameBytes(latest, data)) other = host.decode(latest)
     const current = this.#write()
     const otherDeadline = other.deadline.getTime()
-    if (otherDeadline > current.deadline) {
-      current.deadline = otherDeadline
-      current.deadlineSet = true
-    }
-    for (const [k, v] of other.values) {
-      current.values.set(k, v)
-      if (current.stored) (current.changes ??= new Map()).set(k, v)
-    }
+    if (otherDeadline > current.deadline) current.deadline = otherDeadline
+    for (const [k, v] of other.values) current.values.set(k, v)
   }
 
   #take(key: string): unknown {
     const values = this[kState].values
     if (!values.has(key)) return undefined
     const v = values.get(key)
-    const state = this.#write()
-    state.values.delete(key)
-    if (state.stored) (state.changes ??= new Map()).set(key, DELETED)
+    this.#write().values.delete(key)
     return v
   }
 

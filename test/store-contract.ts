@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { type IterableStore, SessionManager, type Store } from '../src/index.ts'
+import { describeStoreRaces } from './store-contract-races.ts'
 
 /** What a store's test file hands the shared suite. */
 export interface StoreHarness {
@@ -123,5 +124,7 @@ export function describeStore(name: string, makeHarness: () => Promise<StoreHarn
       const found = await Promise.all(Array.from({ length: 50 }, (_, i) => h.store.find(`c${i}`)))
       expect(found.map(text)).toEqual(Array.from({ length: 50 }, (_, i) => `v${i}`))
     })
+
+    describeStoreRaces(() => h.store)
   })
 }

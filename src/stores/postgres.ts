@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
-import type { CommitMode, IterableStore } from '../store.js'
+import type { CommitMode, EndReason, IterableStore } from '../store.js'
 import { withTimeout } from './timeout.js'
 
 /** One statement as the store sends it: pg's query config (a named statement is prepared once per connection). */
@@ -52,6 +52,20 @@ export function postgresSchemaSQL(table: string): { table: string; index: string
   }
 }
 
+/** The table beside `table` (same schema) that remembers recently renewed or destroyed keys; Go never reads it. */
+export function postgresEndedTableName(table: string): string {
+  return `${table}_ended`
+}
+
+/** The schema of the ended-keys table (two idempotent statements). */
+export function postgresEndedSchemaSQL(table: string): { table: string; index: string } {
+  const ended = postgresEndedTableName(table)
+  return {
+    table: `CREATE TABLE IF NOT EXISTS ${ended} (token TEXT PRIMARY KEY, reason TEXT NOT NULL, expiry TIMESTAMPTZ NOT NULL)`,
+    index: `CREATE INDEX IF NOT EXISTS ${indexName(ended)} ON ${ended} (expiry)`,
+  }
+}
+
 // The index lives in the table's schema, so its name is never qualified.
 function indexName(table: string): string {
   return `${table.slice(table.lastIndexOf('.') + 1)}_expiry_idx`
@@ -70,6 +84,7 @@ function checkTableName(name: string): string {
 // Liveness and cleanup use the database clock, strict on both sides, as postgresstore.
 function statementsSQL(t: string) {
   const live = 'current_timestamp < expiry'
+  const ended = postgresEndedTableName(t)
   return {
     find: `SELECT data FROM ${t} WHERE token = $1 AND ${live}`,
     upsert: `INSERT INTO ${t} (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`,
@@ -77,6 +92,12 @@ function statementsSQL(t: string) {
     insert: `INSERT INTO ${t} AS s (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry WHERE NOT (current_timestamp < s.expiry)`,
     update: `UPDATE ${t} SET data = $2, expiry = $3 WHERE token = $1`,
     touch: `UPDATE ${t} SET expiry = $2 WHERE token = $1 AND ${live}`,
+    // Compare-and-set on the whole blob, so a merge notices every other writer, Go's included.
+    replace: `UPDATE ${t} SET data = $2, expiry = $3 WHERE token = $1 AND data = $4 AND ${live}`,
+    // One statement, so the row's removal and the key's memory commit together.
+    end: `WITH gone AS (DELETE FROM ${t} WHERE token = $1::text RETURNING data, ${live} AS live), mark AS (INSERT INTO ${ended} (token, reason, expiry) SELECT $1::text, $2::text, $3::timestamptz FROM gone WHERE live ON CONFLICT (token) DO UPDATE SET reason = EXCLUDED.reason, expiry = EXCLUDED.expiry) SELECT data FROM gone WHERE live`,
+    ended: `SELECT reason FROM ${ended} WHERE token = $1 AND ${live}`,
+    deleteEndedBatch: `DELETE FROM ${ended} WHERE token IN (SELECT token FROM ${ended} WHERE expiry < current_timestamp LIMIT $1)`,
     delete: `DELETE FROM ${t} WHERE token = $1`,
     all: `SELECT token, data FROM ${t} WHERE ${live}`,
     deleteBatch: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry < current_timestamp LIMIT $1)`,
@@ -225,6 +246,33 @@ export class PostgresStore implements IterableStore, Disposable {
     return (result.rowCount ?? 0) > 0
   }
 
+  /** Compare-and-set on the stored bytes (see `Store#replace`); a second query reads what won. */
+  async replace(
+    key: string,
+    expected: Uint8Array,
+    data: Uint8Array,
+    expiry: Date,
+  ): Promise<true | Uint8Array | undefined> {
+    const values = [key, toBuffer(data), isoString(expiry), toBuffer(expected)]
+    const result = await this.#run('commit', 'replace', values)
+    if ((result.rowCount ?? 0) > 0) return true
+    return this.find(key)
+  }
+
+  /** Deletes `key` and, when its row was live, remembers it as ended until `until`, in one statement (see `Store#end`). */
+  async end(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined> {
+    const { rows } = await this.#run('end', 'end', [key, reason, isoString(until)])
+    const row = rows[0] as { data: unknown } | undefined
+    return row === undefined ? undefined : toBytes(row.data)
+  }
+
+  /** Why `key` was ended, while that is remembered (see `Store#ended`). */
+  async ended(key: string): Promise<EndReason | undefined> {
+    const { rows } = await this.#run('ended', 'ended', [key])
+    const reason = (rows[0] as { reason?: unknown } | undefined)?.reason
+    return reason === 'renewed' || reason === 'destroyed' ? reason : undefined
+  }
+
   async all(): Promise<Map<string, Uint8Array>> {
     const { rows } = await this.#run('all', 'all', [])
     const out = new Map<string, Uint8Array>()
@@ -278,7 +326,13 @@ export class PostgresStore implements IterableStore, Disposable {
       if (this.#closed) return total
       const deleted = (await this.#run('cleanup', 'deleteBatch', [this.#batchSize])).rowCount ?? 0
       total += deleted
-      if (deleted < this.#batchSize) return total
+      if (deleted < this.#batchSize) break
+      await yieldToEventLoop()
+    }
+    for (;;) {
+      if (this.#closed) return total
+      const result = await this.#run('cleanup', 'deleteEndedBatch', [this.#batchSize])
+      if ((result.rowCount ?? 0) < this.#batchSize) return total
       await yieldToEventLoop()
     }
   }
@@ -327,16 +381,25 @@ export class PostgresStore implements IterableStore, Disposable {
       const { rows } = await this.#query('create table', { text: this.#sql.exists, values: [name] })
       return (rows[0] as { present?: boolean } | undefined)?.present === true
     }
-    const indexQualified = this.#table.includes('.')
-      ? `${this.#table.slice(0, this.#table.lastIndexOf('.'))}.${indexName(this.#table)}`
-      : indexName(this.#table)
-    try {
-      if (!(await exists(this.#table))) await this.#query('create table', { text: schema.table })
-      if (!(await exists(indexQualified))) await this.#query('create table', { text: schema.index })
-    } catch (err) {
-      // Another process created the same object between our check and our CREATE.
-      const code = ((err as StoreError).cause as { code?: unknown } | undefined)?.code
-      if (code !== '23505' && code !== '42P07') throw err
+    // An index lives in its table's schema: qualified by that schema for the existence check.
+    const schemaPrefix = this.#table.slice(0, this.#table.lastIndexOf('.') + 1)
+    const ended = postgresEndedSchemaSQL(this.#table)
+    const endedTable = postgresEndedTableName(this.#table)
+    const objects: [string, string][] = [
+      [this.#table, schema.table],
+      [schemaPrefix + indexName(this.#table), schema.index],
+      [endedTable, ended.table],
+      [schemaPrefix + indexName(endedTable), ended.index],
+    ]
+    for (const [name, text] of objects) {
+      if (await exists(name)) continue
+      try {
+        await this.#query('create table', { text })
+      } catch (err) {
+        // Another process created the same object (or its row type) between check and CREATE.
+        const code = ((err as StoreError).cause as { code?: unknown } | undefined)?.code
+        if (code !== '23505' && code !== '42P07' && code !== '42710') throw err
+      }
     }
   }
 

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { StoreError } from '../errors.js'
-import type { CommitMode, IterableStore } from '../store.js'
+import type { CommitMode, EndReason, IterableStore } from '../store.js'
 import { withTimeout } from './timeout.js'
 
 /** The per-command options the store passes to node-redis (v5 reads `typeMapping`, v4 `returnBuffers`), so values come back as bytes. */
@@ -38,6 +39,49 @@ export const DEFAULT_REDIS_PREFIX = 'scs:session:'
 const BUFFER_REPLIES: NodeRedisCommandOptions = { typeMapping: { 36: Buffer }, returnBuffers: true }
 
 type Send = (args: Array<string | Buffer>) => Promise<unknown>
+
+/** A Lua script run with EVALSHA, sent whole with EVAL only when the server lacks it. */
+interface Script {
+  source: string
+  sha: string
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') }
+}
+
+// Compare-and-set: KEYS[1] the session; ARGV expected bytes, new bytes, TTL in ms. Replies 1
+// when written, the current bytes when they differ, nil when the key is gone.
+const REPLACE = script(`local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+if cur ~= ARGV[1] then return cur end
+local ttl = tonumber(ARGV[3])
+if ttl <= 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl) end
+return 1`)
+
+// Ending: KEYS[1] the session, KEYS[2] its marker; ARGV reason, marker TTL in ms. Replies the
+// bytes the session held (and marks it), or nil when it was already gone.
+const END = script(`local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+redis.call('DEL', KEYS[1])
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl) end
+return cur`)
+
+/** The prefix of the keys that remember ended sessions; never under a session prefix such as Go's. */
+export const ENDED_KEY_PREFIX = 'sessionkit:ended:'
+
+/**
+ * The key remembering that `redisKey` ended. Redis Cluster hashes only a key's {hash tag} when it
+ * has one, so the marker carries the session key's tag (or the whole key as its tag) and a script
+ * touching both stays in one slot.
+ */
+export function endedKeyOf(redisKey: string): string {
+  const open = redisKey.indexOf('{')
+  const close = open === -1 ? -1 : redisKey.indexOf('}', open + 1)
+  if (close > open + 1) return `${ENDED_KEY_PREFIX}{${redisKey.slice(open + 1, close)}}:${redisKey}`
+  return `${ENDED_KEY_PREFIX}{${redisKey}}`
+}
 
 function toBytes(value: unknown): Uint8Array | undefined {
   if (value === null || value === undefined) return undefined
@@ -140,6 +184,43 @@ export class RedisStore implements IterableStore, Disposable {
     return Number(await this.#run('touch', ['PEXPIRE', this.#prefix + key, String(ttl)])) === 1
   }
 
+  /** Compare-and-set on the stored bytes in one server-side script (see `Store#replace`). */
+  async replace(
+    key: string,
+    expected: Uint8Array,
+    data: Uint8Array,
+    expiry: Date,
+  ): Promise<true | Uint8Array | undefined> {
+    const reply = await this.#eval(
+      'commit',
+      REPLACE,
+      [this.#prefix + key],
+      [asBuffer(expected), asBuffer(data), String(ttlOf(expiry))],
+    )
+    if (reply === null || reply === undefined) return undefined
+    if (typeof reply === 'number' || typeof reply === 'bigint') return true
+    return toBytes(reply)
+  }
+
+  /** Deletes `key` and, when it was live, remembers it as ended until `until`, in one server-side script (see `Store#end`). */
+  async end(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined> {
+    const redisKey = this.#prefix + key
+    const reply = await this.#eval(
+      'end',
+      END,
+      [redisKey, endedKeyOf(redisKey)],
+      [reason, String(ttlOf(until))],
+    )
+    return toBytes(reply)
+  }
+
+  /** Why `key` was ended, while its marker lives (see `Store#ended`). */
+  async ended(key: string): Promise<EndReason | undefined> {
+    const reason = toBytes(await this.#run('ended', ['GET', endedKeyOf(this.#prefix + key)]))
+    const text = reason === undefined ? undefined : Buffer.from(reason).toString()
+    return text === 'renewed' || text === 'destroyed' ? text : undefined
+  }
+
   /** Every live session under the prefix, keyed without it; SCAN then MGET, page by page. */
   async all(): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>()
@@ -155,7 +236,8 @@ export class RedisStore implements IterableStore, Disposable {
         this.#scanCount,
       ])) as [unknown, unknown[]]
       cursor = String(reply[0])
-      const keys = reply[1].map(String)
+      // Under an empty prefix SCAN also meets the ended-session markers, which are not sessions.
+      const keys = reply[1].map(String).filter((k) => !k.startsWith(ENDED_KEY_PREFIX))
       if (keys.length === 0) continue
       const values = (await this.#run('all', ['MGET', ...keys])) as unknown[]
       for (let i = 0; i < keys.length; i++) {
@@ -177,6 +259,22 @@ export class RedisStore implements IterableStore, Disposable {
 
   [Symbol.dispose](): void {
     this.close()
+  }
+
+  // EVALSHA first; a server that has not seen the script (new, restarted, flushed) gets it whole.
+  async #eval(
+    operation: string,
+    lua: Script,
+    keys: string[],
+    args: Array<string | Buffer>,
+  ): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args]
+    try {
+      return await this.#run(operation, ['EVALSHA', lua.sha, ...tail])
+    } catch (err) {
+      if (!String((err as StoreError).cause ?? err).includes('NOSCRIPT')) throw err
+      return this.#run(operation, ['EVAL', lua.source, ...tail])
+    }
   }
 
   async #run(operation: string, args: Array<string | Buffer>): Promise<unknown> {
