@@ -105,7 +105,6 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
       driver,
     },
   })
-  worker.unref()
   let stopping = false
   let holdTimer: NodeJS.Timeout | undefined
   const release = (): void => {
@@ -131,6 +130,9 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
     release()
     if (!stopping) options.onExit()
   })
+  // Last: a 'message' listener refs the worker's port again, so an unref made before it would
+  // be undone and the thread would keep the process alive.
+  worker.unref()
   return {
     stop() {
       if (stopping) return

@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { tempDir } from './fixtures/sqlite-temp.ts'
+
+const SCRIPT = fileURLToPath(new URL('./fixtures/sqlite-exit.ts', import.meta.url))
+
+describe('nothing sessionkit starts keeps a process alive', () => {
+  it('lets a script that commits to openSQLiteStore and never closes it exit on its own', async () => {
+    const tmp = tempDir()
+    try {
+      const started = Date.now()
+      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>(
+        (resolve) => {
+          // The kill is a backstop for the failure case only; a pass exits long before it.
+          const child = execFile(
+            process.execPath,
+            ['--import', 'tsx', SCRIPT, tmp.file],
+            { timeout: 15_000 },
+            (err, out) => resolve({ code: err === null ? 0 : (child.exitCode ?? -1), stdout: out }),
+          )
+        },
+      )
+      expect(stdout).toBe('committed\n')
+      expect(code).toBe(0)
+      expect(Date.now() - started).toBeLessThan(15_000)
+    } finally {
+      tmp.remove()
+    }
+  })
+})
