@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
 import type { CommitMode, EndReason, IterableStore } from '../store.js'
 import { WriteGroup } from './sqlite-batch.js'
@@ -48,11 +48,19 @@ export interface SQLiteStoreOptions {
   tableName?: string
   /** Receives a failed timed cleanup; the timer keeps running. @default logs with console.error */
   onCleanupError?: (error: StoreError) => void
+  /**
+   * How long a call waits for another connection's lock, in ms, on timers rather than on the
+   * event loop: give the connection `PRAGMA busy_timeout = 0` so SQLite reports the lock at
+   * once, and the store tries again every few ms until this runs out, then rejects with
+   * SQLITE_BUSY. 0 leaves waiting to the connection's own busy timeout, which blocks the
+   * event loop. @default 0 (openSQLiteStore: 5_000, with the connection's timeout at 0)
+   */
+  busyTimeout?: number
 }
 
-/** Options for {@link openSQLiteStore}: the store's options plus the connection's busy timeout. */
+/** Options for {@link openSQLiteStore}: the store's options plus its connection's settings. */
 export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
-  /** How long a write waits for another process's write lock, in ms. @default 5_000 */
+  /** How long a call waits, asynchronously, for another process's lock, in ms. @default 5_000 */
   busyTimeout?: number
   /**
    * Checkpoint the WAL from a worker thread with its own connection every 100 ms, and run this
@@ -79,6 +87,12 @@ const checkpointers = new WeakMap<SQLiteStore, Checkpointer>()
 const writeGroups = new WeakMap<SQLiteStore, WriteGroup>()
 const encoder = new TextEncoder()
 const BATCH_BUDGET_MS = 4
+
+// The lock error SQLite gives at once when the connection's own busy timeout is 0.
+const isBusy = (err: unknown): boolean => {
+  const cause = err instanceof StoreError ? err.cause : err
+  return sqliteCode(cause)?.startsWith('SQLITE_BUSY') === true
+}
 
 const logCleanupError = (error: StoreError): void => {
   console.error('sessionkit: SQLiteStore cleanup failed:', error)
@@ -108,11 +122,8 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #onCleanupError: (error: StoreError) => void
   #statements: Statements | undefined
   #endedStatements: EndedStatements | undefined
-  readonly #writes = new WriteGroup({
-    begin: () => this.#run('commit', (s) => s.begin.run()),
-    commit: () => this.#run('commit', (s) => s.commitTransaction.run()),
-    rollback: () => this.#run('commit', (s) => s.rollback.run()),
-  })
+  readonly #busyTimeout: number
+  readonly #writes: WriteGroup
   #timer: NodeJS.Timeout | undefined
   #sweeping: Promise<number> | undefined
   #closed = false
@@ -134,6 +145,21 @@ export class SQLiteStore implements IterableStore, Disposable {
     if (!Number.isSafeInteger(batch) || batch < 1) {
       throw new RangeError(`SQLiteStore: cleanupBatchSize must be a positive integer, got ${batch}`)
     }
+    const busyTimeout = options.busyTimeout ?? 0
+    if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
+      throw new RangeError(
+        `SQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
+      )
+    }
+    this.#busyTimeout = busyTimeout
+    this.#writes = new WriteGroup(
+      {
+        begin: () => this.#run('commit', (s) => s.begin.run()),
+        commit: () => this.#run('commit', (s) => s.commitTransaction.run()),
+        rollback: () => this.#run('commit', (s) => s.rollback.run()),
+      },
+      { busyTimeout, isBusy },
+    )
     this.#db = db
     this.#table = checkTableName(options.tableName ?? DEFAULT_TABLE)
     this.#batchSize = batch
@@ -161,7 +187,7 @@ export class SQLiteStore implements IterableStore, Disposable {
   async find(key: string): Promise<Uint8Array | undefined> {
     // A write for this key still waiting in the turn's group goes first: reads see earlier writes.
     if (this.#writes.pending(key)) this.#writes.flush()
-    const row = this.#run('find', (s) => s.find.get(key)) as { data: unknown } | undefined
+    const row = (await this.#read('find', (s) => s.find.get(key))) as { data: unknown } | undefined
     return row === undefined ? undefined : toBytes(row.data)
   }
 
@@ -235,7 +261,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     if (this.#writes.pending(key)) this.#writes.flush()
     let row: { reason: unknown } | undefined
     try {
-      row = this.#run('ended', () => this.#ended().find.get(key)) as typeof row
+      row = (await this.#read('ended', () => this.#ended().find.get(key))) as typeof row
     } catch (err) {
       // No such table (a read-only file, or createTable: false): nothing was ever ended in it.
       if (isMissingTable(err)) return undefined
@@ -247,7 +273,7 @@ export class SQLiteStore implements IterableStore, Disposable {
 
   async all(): Promise<Map<string, Uint8Array>> {
     this.#writes.flush()
-    const rows = this.#run('all', (s) => s.all.all()) as { token: string; data: unknown }[]
+    const rows = (await this.#read('all', (s) => s.all.all())) as { token: string; data: unknown }[]
     const out = new Map<string, Uint8Array>()
     for (const row of rows) out.set(row.token, toBytes(row.data))
     return out
@@ -279,6 +305,12 @@ export class SQLiteStore implements IterableStore, Disposable {
     if (this.#closed) return
     // Writes already accepted in this turn still land; they are quick and close must not lose them.
     this.#writes.flush()
+    // Writes still waiting for another process's lock cannot wait any longer: they fail, loudly.
+    this.#writes.abandon(
+      new StoreError(
+        'SQLiteStore commit failed: the store was closed while the write waited for a lock',
+      ),
+    )
     this.#closed = true
     this.stopCleanup()
     checkpointers.get(this)?.stop()
@@ -302,7 +334,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     for (;;) {
       if (this.#closed) return total
       const started = performance.now()
-      const deleted = Number(this.#run('cleanup', (s) => s.deleteBatch.run(size).changes))
+      const deleted = Number(await this.#read('cleanup', (s) => s.deleteBatch.run(size).changes))
       const took = performance.now() - started
       total += deleted
       if (deleted < size) break
@@ -316,13 +348,31 @@ export class SQLiteStore implements IterableStore, Disposable {
       const batch = this.#batchSize
       let deleted: number
       try {
-        deleted = Number(this.#run('cleanup', () => this.#ended().deleteBatch.run(batch).changes))
+        deleted = Number(
+          await this.#read('cleanup', () => this.#ended().deleteBatch.run(batch).changes),
+        )
       } catch (err) {
         if (isMissingTable(err)) return total
         throw err
       }
       if (deleted < batch) return total
       await yieldToEventLoop()
+    }
+  }
+
+  // A statement that meets another connection's lock is tried again on a timer, so the wait
+  // never holds the event loop; writes wait the same way inside their group.
+  async #read<T>(operation: string, body: (statements: Statements) => T): Promise<T> {
+    const deadline = performance.now() + this.#busyTimeout
+    let backoff = 1
+    for (;;) {
+      try {
+        return this.#run(operation, body)
+      } catch (err) {
+        if (this.#busyTimeout === 0 || !isBusy(err) || performance.now() >= deadline) throw err
+      }
+      await sleep(backoff)
+      backoff = Math.min(backoff * 2, 10)
     }
   }
 
@@ -430,9 +480,12 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
     db.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
     db.exec('PRAGMA journal_mode = WAL')
     db.exec('PRAGMA synchronous = NORMAL')
-    const opened = new SQLiteStore(db, storeOptions)
+    const opened = new SQLiteStore(db, { ...storeOptions, busyTimeout })
     store = opened
     ownsDatabase.add(opened)
+    // The schema is in place (waited for synchronously, once, at open); from now on SQLite
+    // reports a lock at once and the store waits for it on timers, off the event loop.
+    db.exec('PRAGMA busy_timeout = 0')
     const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
     if (checkpointThread ?? !inMemory) {
       db.exec('PRAGMA wal_autocheckpoint = 0')
