@@ -14,7 +14,7 @@ export type {
 } from './options.js'
 export type { RefusedReason, SessionData, SessionKey, SessionStatus } from './session.js'
 export { REMEMBER_ME_KEY, Session, ZERO_TIME } from './session.js'
-export type { CommitResult } from './session-manager.js'
+export type { CommitResult, IterateResult } from './session-manager.js'
 export { SessionManager } from './session-manager.js'
 export type { CommitMode, EndReason, IterableStore, Store } from './store.js'
 export { isIterableStore } from './store.js'

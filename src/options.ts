@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Codec } from './codec.js'
 import { jsonCodec } from './codec.js'
 import type { CookieOptions, ResolvedCookieOptions } from './cookie.js'
+import { MAX_DEADLINE } from './deadline.js'
 import { SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import type { Store } from './store.js'
@@ -230,9 +231,26 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     invalid('clock', 'must be a function returning ms since the epoch')
   }
   const cookie = resolveCookie(options.cookie)
+  const clock = options.clock ?? Date.now
+  // A deadline past year 9999 fits neither a cookie's Expires nor SQLite's julianday().
+  const latest = MAX_DEADLINE - clock()
+  const lifetime = duration(options.lifetime, 'lifetime', 24 * 60 * 60 * 1000, false)
+  if (lifetime > latest) {
+    invalid(
+      'lifetime',
+      `must end by ${new Date(MAX_DEADLINE).toISOString()} (at most ${latest} ms from now), got ${lifetime}`,
+    )
+  }
+  const idleTimeout = duration(options.idleTimeout, 'idleTimeout', 0, true)
+  if (idleTimeout > latest) {
+    invalid(
+      'idleTimeout',
+      `must end by ${new Date(MAX_DEADLINE).toISOString()} (at most ${latest} ms from now), got ${idleTimeout}`,
+    )
+  }
   return {
-    lifetime: duration(options.lifetime, 'lifetime', 24 * 60 * 60 * 1000, false),
-    idleTimeout: duration(options.idleTimeout, 'idleTimeout', 0, true),
+    lifetime,
+    idleTimeout,
     cookie,
     codec,
     hashTokenInStore: flag(options.hashTokenInStore, 'hashTokenInStore', false),
@@ -240,7 +258,7 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     cacheControl: oneOf(options.cacheControl, 'cacheControl', ['no-cache', 'no-store'], 'no-cache'),
     undecodable: oneOf(options.undecodable, 'undecodable', ['error', 'new-session'], 'error'),
     endedTokenTtl: duration(options.endedTokenTtl, 'endedTokenTtl', 60_000, true),
-    clock: options.clock ?? Date.now,
+    clock,
     // Built last so a bad option never leaves a default store's timer behind.
     store: store ?? new MemoryStore({ clock: options.clock ?? Date.now }),
   }

@@ -21,6 +21,13 @@ export interface CommitResult {
   committed: boolean
 }
 
+/** What `SessionManager#iterate` did: how many sessions `fn` saw, and the rows it skipped as undecodable. */
+export interface IterateResult {
+  visited: number
+  /** Each row the codec could not read: its store key and the `ERR_CODEC` error. */
+  undecodable: { key: string; error: SessionError }[]
+}
+
 // Each failed compare-and-set means another request's write landed, so the loop always makes
 // progress; the bound only stops a pathological hot session from holding a request forever.
 const MAX_MERGE_ATTEMPTS = 32
@@ -86,7 +93,7 @@ export class SessionManager<Data extends object = SessionData> {
    * token ''. Rejects with `ERR_STORE` when the store fails and `ERR_CODEC` when the data cannot be
    * decoded (unless `undecodable: 'new-session'`).
    */
-  async load(token: string): Promise<Session<Data>> {
+  async load(token: string | undefined): Promise<Session<Data>> {
     if (!isValidToken(token)) return this.#fresh()
     const key = this.#host.keyFor(token)
     let data: Uint8Array | undefined
@@ -190,7 +197,7 @@ export class SessionManager<Data extends object = SessionData> {
     }
     if (!committed && state.stored) {
       const reason = await this.#reasonGone(state.key)
-      Object.assign(state, blankState(state.deadline), { refused: reason })
+      Object.assign(state, blankState(state.deadline), { refused: reason, sealed: state.sealed })
       return this.#refuse(session, reason, changed)
     }
     state.stored = committed
@@ -232,9 +239,11 @@ export class SessionManager<Data extends object = SessionData> {
   /**
    * Calls `fn` with every live session in the store, one at a time (SCS Iterate); changes are not
    * committed unless `fn` calls `commit` or `destroy`. Works with `hashTokenInStore` (each session's
-   * token is then its store key). Rejects with `ERR_NOT_ITERABLE` when the store has no `all()`.
+   * token is then its store key). A row the codec cannot read (another program wrote it) is
+   * skipped, never deleted, and listed in the result, so one bad row cannot stop a sign-out
+   * everywhere halfway. Rejects with `ERR_NOT_ITERABLE` when the store has no `all()`.
    */
-  async iterate(fn: (session: Session<Data>) => void | Promise<void>): Promise<void> {
+  async iterate(fn: (session: Session<Data>) => void | Promise<void>): Promise<IterateResult> {
     const store = this.#options.store
     if (!isIterableStore(store)) {
       throw new SessionError(
@@ -248,8 +257,15 @@ export class SessionManager<Data extends object = SessionData> {
     } catch (err) {
       throw toStoreError(err, 'all')
     }
+    const result: IterateResult = { visited: 0, undecodable: [] }
     for (const [key, data] of all) {
-      const record = decode(this.#options.codec, data)
+      let record: SessionRecord
+      try {
+        record = decode(this.#options.codec, data)
+      } catch (err) {
+        result.undecodable.push({ key, error: err as SessionError })
+        continue
+      }
       const state = blankState(record.deadline.getTime())
       state.token = key
       state.key = key
@@ -257,7 +273,9 @@ export class SessionManager<Data extends object = SessionData> {
       state.stored = true
       state.saved = data
       await fn(new Session<Data>(this.#host, state))
+      result.visited++
     }
+    return result
   }
 
   /**
@@ -309,6 +327,8 @@ export class SessionManager<Data extends object = SessionData> {
 
   #refuse(session: Session<Data>, reason: RefusedReason, dropped: boolean): CommitResult {
     const state = session[kState]
+    // Reported once: what was dropped is gone, so the session has nothing left to write.
+    state.status = 'unmodified'
     if (dropped) this.#listeners.emit('refused', { reason, session })
     return { token: state.token, expiry: new Date(state.deadline), committed: false }
   }

@@ -1,5 +1,6 @@
 import { sameBytes } from './bytes.js'
 import type { SessionRecord } from './codec.js'
+import { MAX_DEADLINE } from './deadline.js'
 import { SessionError, toStoreError } from './errors.js'
 import type { EndReason, Store } from './store.js'
 import { generateToken } from './token.js'
@@ -221,10 +222,15 @@ export class Session<Data extends object = SessionData> {
     return v instanceof Date ? v : new Date(ZERO_TIME)
   }
 
-  /** Sets the absolute deadline (unchecked: a past date ends the session) and marks it modified. */
+  /** Sets the absolute deadline (a past date ends the session) and marks it modified; throws a RangeError for an invalid Date or one after year 9999. */
   setDeadline(deadline: Date): void {
-    const ms = deadline.getTime()
+    const ms = deadline instanceof Date ? deadline.getTime() : Number.NaN
     if (Number.isNaN(ms)) throw new RangeError('Session#setDeadline: invalid Date')
+    if (ms > MAX_DEADLINE) {
+      throw new RangeError(
+        `Session#setDeadline: ${deadline.toISOString()} is past the latest deadline a cookie and a store can hold, ${new Date(MAX_DEADLINE).toISOString()}`,
+      )
+    }
     this.#write().deadline = ms
   }
 

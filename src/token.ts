@@ -17,9 +17,9 @@ export function generateToken(): string {
   return token
 }
 
-/** True when `value` has the shape of a token sessionkit issues; anything else never reaches a store. */
-export function isValidToken(value: string): boolean {
-  return value.length === 43 && TOKEN_PATTERN.test(value)
+/** True when `value` is a string with the shape of a token sessionkit issues; anything else (undefined included) never reaches a store. */
+export function isValidToken(value: unknown): value is string {
+  return typeof value === 'string' && value.length === 43 && TOKEN_PATTERN.test(value)
 }
 
 /** The store key for a token under `hashTokenInStore`: unpadded base64url of its SHA-256, as SCS. */

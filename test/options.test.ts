@@ -17,6 +17,13 @@ describe('SessionManager options', () => {
   const invalid: Array<[string, unknown, RegExp]> = [
     ['a negative lifetime', { lifetime: -1 }, /option lifetime must be a positive number/],
     ['a zero lifetime', { lifetime: 0 }, /option lifetime/],
+    [
+      'a lifetime past year 9999',
+      { lifetime: Number.MAX_SAFE_INTEGER },
+      /option lifetime must end by 9999-12-31T23:59:58\.999Z/,
+    ],
+    ['a lifetime of 1e20 ms', { lifetime: 1e20 }, /option lifetime must end by/],
+    ['an idleTimeout past year 9999', { idleTimeout: 1e20 }, /option idleTimeout must end by/],
     ['a non-numeric idleTimeout', { idleTimeout: '5m' }, /option idleTimeout/],
     ['an invalid cookie name', { cookie: { name: 'my session' } }, /option cookie\.name/],
     ['an empty cookie name', { cookie: { name: '' } }, /option cookie\.name/],

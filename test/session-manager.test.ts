@@ -479,3 +479,137 @@ describe('SessionManager#from', () => {
     expect(b.from(target)).toBe(sb)
   })
 })
+
+describe('SessionManager: refused sessions and the refused event', () => {
+  async function loggedOut(t: ReturnType<typeof setup>) {
+    const s = await t.sessions.load('')
+    s.put('user', 'ada')
+    const { token } = await t.sessions.commit(s)
+    const slow = await t.sessions.load(token)
+    await (await t.sessions.load(token)).destroy()
+    return { token, slow }
+  }
+
+  it('reports a dropped change once, even when the handler commits and the adapter commits again', async () => {
+    const t = setup()
+    const events: string[] = []
+    t.sessions.on('refused', ({ reason, session }) => events.push(`${reason}:${session.token}`))
+    const { token } = await loggedOut(t)
+    const late = await t.sessions.load(token)
+    late.put('cart', 1)
+    expect((await t.sessions.commit(late)).committed).toBe(false)
+    expect(await t.sessions.commitResponse(late)).toBeUndefined()
+    expect(events).toEqual(['destroyed:'])
+  })
+
+  it('keeps a refused session sealed after its response started', async () => {
+    const t = setup()
+    const { slow } = await loggedOut(t)
+    slow.put('user', 'bob')
+    expect(await t.sessions.commitResponse(slow)).toBeUndefined()
+    expect(slow.refused).toBe('destroyed')
+    expect(() => slow.put('user', 'eve')).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_SENT' }),
+    )
+  })
+
+  it('never lets a throwing listener break the commit, and stops calling an unsubscribed one', async () => {
+    const t = setup()
+    const calls: string[] = []
+    t.sessions.on('refused', () => {
+      throw new Error('listener bug')
+    })
+    const off = t.sessions.on('refused', () => calls.push('second'))
+    const { slow } = await loggedOut(t)
+    slow.put('user', 'bob')
+    const quiet = console.error
+    console.error = () => {}
+    try {
+      expect((await t.sessions.commit(slow)).committed).toBe(false)
+      off()
+      const again = await loggedOut(t)
+      again.slow.put('user', 'bob')
+      expect((await t.sessions.commit(again.slow)).committed).toBe(false)
+    } finally {
+      console.error = quiet
+    }
+    expect(calls).toEqual(['second'])
+  })
+
+  it('forgets an ended token after endedTokenTtl, on the manager clock', async () => {
+    const t = setup({ endedTokenTtl: 30_000 })
+    const { token } = await loggedOut(t)
+    t.advance(29_999)
+    expect((await t.sessions.load(token)).refused).toBe('destroyed')
+    t.advance(1)
+    expect((await t.sessions.load(token)).refused).toBeUndefined()
+  })
+
+  it('rejects an endedTokenTtl that is not a non-negative number of ms, naming it', () => {
+    expect(() => new SessionManager({ endedTokenTtl: -1 })).toThrow(/endedTokenTtl/)
+    expect(() => new SessionManager({ endedTokenTtl: Number.NaN })).toThrow(/endedTokenTtl/)
+  })
+
+  it('stays atomic under a store without replace/end: whole-session writes with update, as SCS', async () => {
+    const inner = new MemoryStore({ cleanupInterval: 0 })
+    const store: Store = {
+      find: (k) => inner.find(k),
+      commit: (k, d, e, m) => inner.commit(k, d, e, m),
+      delete: (k) => inner.delete(k),
+    }
+    const sessions = new SessionManager<{ n: number }>({ store })
+    const s = await sessions.load('')
+    s.put('n', 1)
+    const { token } = await sessions.commit(s)
+    const slow = await sessions.load(token)
+    await (await sessions.load(token)).destroy()
+    slow.put('n', 2)
+    expect((await sessions.commit(slow)).committed).toBe(false)
+    expect(slow.refused).toBe('missing')
+    expect(await inner.find(token)).toBeUndefined()
+  })
+})
+
+describe('SessionManager: inputs at the edges', () => {
+  it('treats load(undefined) from a JavaScript caller as no token, with no store call', async () => {
+    const t = setup()
+    const s = await t.sessions.load(undefined)
+    expect(s.token).toBe('')
+    expect(t.store.calls).toEqual([])
+  })
+
+  it('refuses a deadline past year 9999 at setDeadline, so no cookie says Invalid Date', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    expect(() => s.setDeadline(new Date(8.64e15))).toThrow(/latest deadline.*9999-12-31/)
+    expect(s.status).toBe('unmodified')
+    s.setDeadline(new Date(Date.UTC(9999, 11, 31, 23, 59, 58, 999)))
+    const { token, expiry } = await t.sessions.commit(s)
+    expect(t.sessions.sessionCookie(token, expiry)).toContain(
+      'Expires=Fri, 31 Dec 9999 23:59:59 GMT',
+    )
+  })
+
+  it('iterates past an undecodable row: every readable session is visited and the bad one reported', async () => {
+    const t = setup()
+    const tokens: string[] = []
+    for (let i = 0; i < 100; i++) {
+      const s = await t.sessions.load('')
+      s.put('user', 'ada')
+      tokens.push((await t.sessions.commit(s)).token)
+    }
+    const bad = tokens[50] as string
+    await t.store.commit(bad, enc('{written by another program'), new Date(t.now + HOUR))
+    let visited = 0
+    const result = await t.sessions.iterate(async (s) => {
+      visited++
+      await s.destroy()
+    })
+    expect(visited).toBe(99)
+    expect(result.visited).toBe(99)
+    expect(result.undecodable.map(({ key, error }) => [key, error.code])).toEqual([
+      [bad, 'ERR_CODEC'],
+    ])
+    expect((await t.store.all()).size).toBe(1)
+  })
+})
