@@ -16,10 +16,16 @@ export interface CheckpointerOptions {
   release(): void
   /** Called once if the thread stops without being asked (a crash), so the caller can take over. */
   onExit(): void
+  /** Called once per episode in which another connection's read keeps the WAL past the limit. */
+  onPinned(walBytes: number): void
+  /** Called when a `reclaim` has cut the WAL to nothing. */
+  onReclaimed(): void
 }
 
 /** A running checkpoint thread; `stop` ends it without waiting. */
 export interface Checkpointer {
+  /** Asks the thread to checkpoint all of the WAL and cut it to nothing: the disk is full. */
+  reclaim(): void
   stop(): void
 }
 
@@ -36,6 +42,8 @@ export interface Checkpointer {
 const RESTART_WAIT_MS = 50
 // After a rewind that could not finish, wait 1, 2, 4 … up to 64 ticks before the next try.
 const MAX_BACKOFF_TICKS = 64
+// This many failed rewinds in a row (about 0.7 s of backoff) make an episode worth a warning.
+const PINNED_AFTER = 4
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
@@ -46,32 +54,57 @@ db.exec('PRAGMA synchronous = NORMAL')
 db.exec('PRAGMA busy_timeout = ${RESTART_WAIT_MS}')
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)')
+const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)')
+const pageSize = db.pragma('page_size', { simple: true })
 let holding = false
 let skip = 0
 let backoff = 1
+// A full disk: the WAL's old frames are the only space to give back, so cut it to nothing.
+let reclaim = false
+// Rewinds that another connection's read transaction kept from finishing, in a row.
+let pinned = 0
+let warned = false
+let walPages = 0
 const timer = setInterval(() => {
   if (holding) return
   try {
-    const over = passive.get().log > workerData.walLimitPages
-    if (skip > 0) {
-      skip--
-    } else if (over) {
-      holding = true
-      parentPort.postMessage('hold')
-    }
-  } catch {}
+    walPages = passive.get().log
+  } catch {
+    // On a full disk the checkpoint cannot grow the database file: a reclaim may still help.
+  }
+  const over = walPages > workerData.walLimitPages
+  if (skip > 0) {
+    skip--
+  } else if (over || reclaim) {
+    holding = true
+    parentPort.postMessage('hold')
+  }
 }, workerData.interval)
 parentPort.on('message', (message) => {
+  if (message === 'reclaim') {
+    // A write just failed on the full disk: try at the next tick, whatever the backoff says.
+    reclaim = true
+    skip = 0
+    return
+  }
   if (message === 'held') {
     let done = false
     try {
-      done = restart.get().busy === 0
+      done = (reclaim ? truncate : restart).get().busy === 0
     } catch {}
     if (done) {
       backoff = 1
+      if (reclaim) parentPort.postMessage('reclaimed')
+      reclaim = false
+      pinned = 0
+      warned = false
     } else {
       skip = backoff
       backoff = Math.min(backoff * 2, ${MAX_BACKOFF_TICKS})
+      if (++pinned >= ${PINNED_AFTER} && !warned && walPages > workerData.walLimitPages) {
+        warned = true
+        parentPort.postMessage({ pinned: walPages * pageSize })
+      }
     }
     holding = false
     parentPort.postMessage('release')
@@ -114,12 +147,17 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
     options.release()
   }
   worker.on('message', (message: unknown) => {
-    if (message === 'release') {
+    if (typeof message === 'object' && message !== null && 'pinned' in message) {
+      options.onPinned(Number((message as { pinned: unknown }).pinned))
+    } else if (message === 'reclaimed') {
+      options.onReclaimed()
+    } else if (message === 'release') {
       release()
     } else if (message === 'hold' && !stopping) {
       options.hold()
+      // Ref'd while it lasts (at most MAX_HOLD_MS): held writes are someone's awaited work, and
+      // the process must not exit before the thread lets them go.
       holdTimer = setTimeout(release, MAX_HOLD_MS)
-      holdTimer.unref()
       worker.postMessage('held')
     }
   })
@@ -134,6 +172,9 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
   // be undone and the thread would keep the process alive.
   worker.unref()
   return {
+    reclaim() {
+      if (!stopping) worker.postMessage('reclaim')
+    },
     stop() {
       if (stopping) return
       stopping = true

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
 import type { CommitMode, EndReason, IterableStore } from '../store.js'
+import { assertWritable } from './sqlite-access.js'
 import { WriteGroup } from './sqlite-batch.js'
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
 import { isMissingTable, sqliteCode, toSQLiteStoreError } from './sqlite-errors.js'
@@ -85,6 +86,16 @@ const ownsDatabase = new WeakSet<SQLiteStore>()
 const checkpointers = new WeakMap<SQLiteStore, Checkpointer>()
 // The opener's checkpoint thread holds and releases the store's writes through this.
 const writeGroups = new WeakMap<SQLiteStore, WriteGroup>()
+/**
+ * The opener's answer to SQLITE_FULL. A write that meets a full disk starts a reclaim (the WAL's
+ * old frames are the only space SQLite can give back); until it succeeds, writes fail at once
+ * without touching the file, so they cannot eat the space the reclaim needs.
+ */
+interface DiskPressure {
+  full: boolean
+  reclaim(): void
+}
+const diskPressure = new WeakMap<SQLiteStore, DiskPressure>()
 const encoder = new TextEncoder()
 const BATCH_BUDGET_MS = 4
 
@@ -193,7 +204,7 @@ export class SQLiteStore implements IterableStore, Disposable {
 
   async commit(key: string, data: Uint8Array, expiry: Date, mode?: CommitMode): Promise<boolean> {
     const at = goTimeString(expiry)
-    return this.#writes.write(key, () =>
+    return this.#write(key, () =>
       this.#run('commit', (s) => {
         if (mode === 'update') return s.update.run(data, at, key).changes > 0
         return (mode === 'insert' ? s.insert : s.upsert).run(key, data, at).changes > 0
@@ -202,15 +213,13 @@ export class SQLiteStore implements IterableStore, Disposable {
   }
 
   async delete(key: string): Promise<void> {
-    await this.#writes.write(key, () => this.#run('delete', (s) => s.delete.run(key)))
+    await this.#write(key, () => this.#run('delete', (s) => s.delete.run(key)))
   }
 
   /** Moves a live row's expiry without rewriting its data; resolves false when no live row holds `key`. */
   async touch(key: string, expiry: Date): Promise<boolean> {
     const at = goTimeString(expiry)
-    return this.#writes.write(key, () =>
-      this.#run('touch', (s) => s.touch.run(at, key).changes > 0),
-    )
+    return this.#write(key, () => this.#run('touch', (s) => s.touch.run(at, key).changes > 0))
   }
 
   /** Compare-and-set on the stored bytes (see `Store#replace`), in the turn's write group. */
@@ -221,7 +230,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     expiry: Date,
   ): Promise<true | Uint8Array | undefined> {
     const at = goTimeString(expiry)
-    return this.#writes.write(key, () =>
+    return this.#write(key, () =>
       this.#run('commit', (s): true | Uint8Array | undefined => {
         if (s.replace.run(data, at, key, expected).changes > 0) return true
         const row = s.find.get(key) as { data: unknown } | undefined
@@ -233,7 +242,7 @@ export class SQLiteStore implements IterableStore, Disposable {
   /** Deletes `key` and, when its row was live, remembers it as ended until `until`, in one savepoint (see `Store#end`). */
   async end(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined> {
     const at = goTimeString(until)
-    return this.#writes.write(key, () =>
+    return this.#write(key, () =>
       this.#run('end', (s) => {
         const marks = this.#ended()
         s.savepoint.run()
@@ -360,6 +369,20 @@ export class SQLiteStore implements IterableStore, Disposable {
     }
   }
 
+  // Every write goes through the turn's group, unless the disk is full and being reclaimed.
+  #write<T>(key: string, run: () => T): Promise<T> {
+    const pressure = diskPressure.get(this)
+    if (pressure?.full === true) {
+      pressure.reclaim()
+      return Promise.reject(
+        new StoreError(
+          'SQLiteStore commit failed (SQLITE_FULL): the disk is full; writes resume by themselves once space is freed and the WAL has been checkpointed into the database',
+        ),
+      )
+    }
+    return this.#writes.write(key, run)
+  }
+
   // A statement that meets another connection's lock is tried again on a timer, so the wait
   // never holds the event loop; writes wait the same way inside their group.
   async #read<T>(operation: string, body: (statements: Statements) => T): Promise<T> {
@@ -383,6 +406,13 @@ export class SQLiteStore implements IterableStore, Disposable {
     try {
       return body(this.#statements ?? this.#prepare())
     } catch (err) {
+      if (sqliteCode(err) === 'SQLITE_FULL') {
+        const pressure = diskPressure.get(this)
+        if (pressure !== undefined) {
+          pressure.full = true
+          pressure.reclaim()
+        }
+      }
       throw toSQLiteStoreError(err, operation, this.#table)
     }
   }
@@ -469,6 +499,8 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
     path: string,
     options: { timeout: number },
   ) => SQLiteDatabase
+  const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
+  if (!inMemory && !path.startsWith('file:')) assertWritable(path)
   let db: SQLiteDatabase
   try {
     db = new Database(path, { timeout: busyTimeout })
@@ -486,7 +518,6 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
     // The schema is in place (waited for synchronously, once, at open); from now on SQLite
     // reports a lock at once and the store waits for it on timers, off the event loop.
     db.exec('PRAGMA busy_timeout = 0')
-    const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
     if (checkpointThread ?? !inMemory) {
       db.exec('PRAGMA wal_autocheckpoint = 0')
       // The thread's RESTART rewinds the WAL without shrinking the file; past a burst (a long
@@ -501,9 +532,22 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
         walLimitPages,
         hold: () => writeGroups.get(opened)?.hold(),
         release: () => writeGroups.get(opened)?.release(),
+        onReclaimed: () => {
+          const pressure = diskPressure.get(opened)
+          if (pressure !== undefined) pressure.full = false
+          keepWalSmall(db, opened)
+        },
+        onPinned: (walBytes) => {
+          try {
+            ;(storeOptions.onCleanupError ?? logCleanupError)(pinnedWal(path, walBytes, limitBytes))
+          } catch {
+            // A throwing handler must not take the checkpoint thread's messages down with it.
+          }
+        },
         onExit: () => {
           // Without the thread nobody would checkpoint: hand the job back to this connection.
           checkpointers.delete(opened)
+          diskPressure.set(opened, reclaimOnThisThread(db))
           try {
             if (!opened.closed) db.exec('PRAGMA wal_autocheckpoint = 1000')
           } catch {
@@ -512,6 +556,18 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
         },
       })
       checkpointers.set(opened, checkpointer)
+      let asked = Number.NEGATIVE_INFINITY
+      diskPressure.set(opened, {
+        full: false,
+        // Once per checkpoint tick is enough, however many writes fail meanwhile.
+        reclaim() {
+          if (performance.now() - asked < 100) return
+          asked = performance.now()
+          checkpointer.reclaim()
+        },
+      })
+    } else if (!inMemory) {
+      diskPressure.set(opened, reclaimOnThisThread(db))
     }
     return opened
   } catch (err) {
@@ -522,4 +578,58 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
       ? err
       : toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
   }
+}
+
+// For a minute after a full disk, this connection checkpoints as it commits (SQLite then rewinds
+// the WAL once a checkpoint has caught up), so a burst of writes cannot grow the WAL back over the
+// space just given back before the checkpoint thread's next tick.
+const SMALL_WAL_PAGES = 256
+const SMALL_WAL_MS = 60_000
+const smallWalTimers = new WeakMap<SQLiteStore, NodeJS.Timeout>()
+function keepWalSmall(db: SQLiteDatabase, store: SQLiteStore): void {
+  try {
+    db.exec(`PRAGMA wal_autocheckpoint = ${SMALL_WAL_PAGES}`)
+  } catch {
+    return
+  }
+  clearTimeout(smallWalTimers.get(store))
+  const timer = setTimeout(() => {
+    smallWalTimers.delete(store)
+    try {
+      if (!store.closed && checkpointers.has(store)) db.exec('PRAGMA wal_autocheckpoint = 0')
+    } catch {
+      // Closed meanwhile: nothing to restore.
+    }
+  }, SMALL_WAL_MS)
+  timer.unref()
+  smallWalTimers.set(store, timer)
+}
+
+// Without a checkpoint thread the reclaim runs here, now and then: a TRUNCATE checkpoint on
+// this thread costs a full fsync, and during a full disk every write would ask for one.
+function reclaimOnThisThread(db: SQLiteDatabase): DiskPressure {
+  let last = Number.NEGATIVE_INFINITY
+  const pressure: DiskPressure = {
+    full: false,
+    reclaim() {
+      if (performance.now() - last < 250) return
+      last = performance.now()
+      try {
+        const [row] = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').all() as { busy: number }[]
+        if (row?.busy === 0) pressure.full = false
+      } catch {
+        // Still full, or locked: the next write tries again.
+      }
+    },
+  }
+  return pressure
+}
+
+// A long read transaction in another connection keeps the WAL from being rewound, so it grows
+// past its limit until that reader ends; the store can only say so.
+function pinnedWal(path: string, walBytes: number, limitBytes: number): StoreError {
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`
+  return new StoreError(
+    `SQLiteStore: the WAL of ${JSON.stringify(path)} is ${mib(walBytes)}, past its ${mib(limitBytes)} limit, and cannot be rewound: another connection holds a read transaction open (a long query, an open cursor, a backup). It shrinks once that reader ends; this is said once until it does`,
+  )
 }
