@@ -1,12 +1,13 @@
 // `npm run bench:stores`: what SQLiteStore costs over the same statements run raw on
 // better-sqlite3 with the same pragmas (goal ≤ 1.3× the raw cost), and whether find latency
-// stays flat at 10k, 100k and 1M rows. One process, one run; not a CI test.
+// stays flat at 10k, 100k and 1M rows, and what waiting for locks on timers (the opener's
+// default) costs against the driver's own blocking wait. One process, one run; not a CI test.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { goTimeString, openSQLiteStore, type SQLiteStore } from '../src/stores/sqlite.ts'
+import { goTimeString, openSQLiteStore, SQLiteStore } from '../src/stores/sqlite.ts'
 import { schemaSQL, statementsSQL } from '../src/stores/sqlite-sql.ts'
 
 const KEYS = 10_000
@@ -83,21 +84,26 @@ try {
   })
   const threaded = openSQLiteStore(join(dir, 'threaded.db'), { cleanupInterval: 0 })
   const raw = openRaw(join(dir, 'raw.db'))
+  // The store before lock waits moved off the event loop: SQLite's busy handler waits instead.
+  const blockingDb = openRaw(join(dir, 'blocking.db')).db
+  const blocking = new SQLiteStore(blockingDb, { cleanupInterval: 0 })
   const runners = {
     store: storeRunner(store),
     raw: rawRunner(raw),
     threaded: storeRunner(threaded),
+    blocking: storeRunner(blocking),
   }
   type Side = keyof typeof runners
   const results: Record<Side, Record<Op, number[]>> = {
     store: { find: [], commit: [], delete: [] },
     raw: { find: [], commit: [], delete: [] },
     threaded: { find: [], commit: [], delete: [] },
+    blocking: { find: [], commit: [], delete: [] },
   }
   for (let round = 0; round <= ROUNDS; round++) {
     // Rotate who goes first so drift in the machine hits every side alike; round 0 warms up.
-    const sides: Side[] = ['store', 'raw', 'threaded']
-    const order = [...sides.slice(round % 3), ...sides.slice(0, round % 3)]
+    const sides: Side[] = ['store', 'raw', 'threaded', 'blocking']
+    const order = [...sides.slice(round % 4), ...sides.slice(0, round % 4)]
     for (const side of order) {
       const keys = Array.from({ length: KEYS }, token)
       const r = runners[side]
@@ -127,8 +133,15 @@ try {
       `${op.padEnd(7)} ${Math.round(s).toLocaleString().padStart(11)} ${Math.round(w).toLocaleString().padStart(8)}   ${ratio('store', op).toFixed(2)}×${' '.repeat(21)}${Math.round(t).toLocaleString().padStart(8)} (${ratio('threaded', op).toFixed(2)}×)`,
     )
   }
+  const vsBlocking = (op: Op) =>
+    median(results.blocking[op].map((b, i) => b / (results.store[op][i] as number)))
+  console.log(
+    `\nlock waits on timers (busyTimeout, connection busy_timeout 0) against the driver's blocking wait, cost ratio (goal ≤ 1.05×): ${(['find', 'commit', 'delete'] as const).map((op) => `${op} ${vsBlocking(op).toFixed(2)}×`).join(', ')}`,
+  )
   raw.db.close()
   threaded.close()
+  blocking.close()
+  blockingDb.close()
 
   console.log('\nfind latency (µs) on SQLiteStore by table size:')
   console.log('rows        p50    p99   mean')
