@@ -12,10 +12,18 @@ export type {
   SessionManagerOptions,
   UndecodableMode,
 } from './options.js'
+export type { Owner, SessionInfo } from './owners.js'
 export type { RefusedReason, SessionData, SessionKey, SessionStatus } from './session.js'
 export { REMEMBER_ME_KEY, Session, ZERO_TIME } from './session.js'
 export type { CommitResult, IterateResult } from './session-manager.js'
 export { SessionManager } from './session-manager.js'
-export type { CommitMode, EndReason, IterableStore, Store } from './store.js'
+export type {
+  CommitMode,
+  DeviceInfo,
+  EndReason,
+  IterableStore,
+  OwnedSession,
+  Store,
+} from './store.js'
 export { isIterableStore } from './store.js'
 export { generateToken, hashToken, isValidToken } from './token.js'

@@ -1,5 +1,5 @@
 import { sameBytes } from './bytes.js'
-import type { CommitMode, EndReason, IterableStore } from './store.js'
+import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from './store.js'
 
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -19,6 +19,11 @@ interface Ended {
   until: number
 }
 
+interface Owned extends DeviceInfo {
+  createdAt: number
+  lastSeenAt: number
+}
+
 /**
  * An in-process store (SCS memstore): the manager's default, for tests and single-process apps.
  * An entry is found until its expiry has passed; a sweep removes expired entries every minute on
@@ -30,6 +35,9 @@ interface Ended {
 export class MemoryStore implements IterableStore, Disposable {
   readonly #items = new Map<string, Entry>()
   readonly #ended = new Map<string, Ended>()
+  // owner → key → details, and key → owner to find a key's entry.
+  readonly #owners = new Map<string, Map<string, Owned>>()
+  readonly #ownerOf = new Map<string, string>()
   readonly #clock: () => number
   #timer: NodeJS.Timeout | undefined
 
@@ -62,6 +70,7 @@ export class MemoryStore implements IterableStore, Disposable {
 
   async delete(key: string): Promise<void> {
     this.#items.delete(key)
+    this.#disown(key)
   }
 
   async touch(key: string, expiry: Date): Promise<boolean> {
@@ -87,6 +96,7 @@ export class MemoryStore implements IterableStore, Disposable {
   async end(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined> {
     const entry = this.#live(key)
     this.#items.delete(key)
+    this.#disown(key)
     if (entry === undefined) return undefined
     this.#ended.set(key, { reason, until: until.getTime() })
     return entry.data
@@ -95,6 +105,47 @@ export class MemoryStore implements IterableStore, Disposable {
   async ended(key: string): Promise<EndReason | undefined> {
     const marker = this.#ended.get(key)
     return marker !== undefined && this.#clock() < marker.until ? marker.reason : undefined
+  }
+
+  async setOwner(
+    key: string,
+    owner: string | undefined,
+    _previous: string | undefined,
+    device: DeviceInfo,
+    at: Date,
+  ): Promise<void> {
+    this.#disown(key)
+    if (owner === undefined) return
+    let keys = this.#owners.get(owner)
+    if (keys === undefined) {
+      keys = new Map()
+      this.#owners.set(owner, keys)
+    }
+    keys.set(key, { ...device, createdAt: at.getTime(), lastSeenAt: at.getTime() })
+    this.#ownerOf.set(key, owner)
+  }
+
+  async listOwned(owner: string): Promise<OwnedSession[]> {
+    const out: OwnedSession[] = []
+    for (const [key, owned] of this.#owners.get(owner) ?? []) {
+      const entry = this.#live(key)
+      if (entry === undefined) continue
+      out.push({
+        key,
+        createdAt: new Date(owned.createdAt),
+        lastSeenAt: new Date(owned.lastSeenAt),
+        expiresAt: new Date(entry.expiresAt),
+        ...(owned.userAgent === undefined ? {} : { userAgent: owned.userAgent }),
+        ...(owned.ip === undefined ? {} : { ip: owned.ip }),
+      })
+    }
+    return out
+  }
+
+  async touchOwned(key: string, _owner: string, at: Date): Promise<void> {
+    const owner = this.#ownerOf.get(key)
+    const owned = owner === undefined ? undefined : this.#owners.get(owner)?.get(key)
+    if (owned !== undefined) owned.lastSeenAt = at.getTime()
   }
 
   async all(): Promise<Map<string, Uint8Array>> {
@@ -107,7 +158,12 @@ export class MemoryStore implements IterableStore, Disposable {
   /** Removes every expired entry now; the timer calls this. */
   deleteExpired(): void {
     const now = this.#clock()
-    for (const [key, entry] of this.#items) if (now > entry.expiresAt) this.#items.delete(key)
+    for (const [key, entry] of this.#items) {
+      if (now > entry.expiresAt) {
+        this.#items.delete(key)
+        this.#disown(key)
+      }
+    }
     for (const [key, marker] of this.#ended) if (now >= marker.until) this.#ended.delete(key)
   }
 
@@ -129,6 +185,15 @@ export class MemoryStore implements IterableStore, Disposable {
 
   [Symbol.dispose](): void {
     this.stopCleanup()
+  }
+
+  #disown(key: string): void {
+    const owner = this.#ownerOf.get(key)
+    if (owner === undefined) return
+    this.#ownerOf.delete(key)
+    const keys = this.#owners.get(owner)
+    keys?.delete(key)
+    if (keys?.size === 0) this.#owners.delete(owner)
   }
 
   // SCS memstore: found while now <= expiry (strict "now > expiry" means gone).

@@ -5,6 +5,7 @@ import type { CookieOptions, ResolvedCookieOptions } from './cookie.js'
 import { MAX_DEADLINE } from './deadline.js'
 import { SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
+import type { SessionData, SessionKey } from './session.js'
 import type { Store } from './store.js'
 
 /**
@@ -24,7 +25,7 @@ export type CacheControlMode = 'no-cache' | 'no-store'
 export type UndecodableMode = 'error' | 'new-session'
 
 /** Options of `new SessionManager()`; every one is optional and validated at construction. */
-export interface SessionManagerOptions {
+export interface SessionManagerOptions<Data extends object = SessionData> {
   /** Where sessions live. @default new MemoryStore() */
   store?: Store
   /** Absolute lifetime in ms, from creation or the last renewToken(). @default 86_400_000 (24 h) */
@@ -50,6 +51,14 @@ export interface SessionManagerOptions {
    * @default 60_000
    */
   endedTokenTtl?: number
+  /**
+   * The data key whose value (a string or a number) owns a session, e.g. `'userId'`: sessions are
+   * then indexed by it at commit, for `listOwned`, `revokeOwned` and `revoke`. Without it nothing
+   * is indexed and nothing costs more. @default undefined
+   */
+  owner?: SessionKey<Data>
+  /** With `owner`: record the User-Agent and client IP an adapter saw when a session got its owner. @default false */
+  deviceInfo?: boolean
   /** The clock in ms since the epoch; tests inject one. @default Date.now */
   clock?: () => number
 }
@@ -66,6 +75,8 @@ export interface ResolvedOptions {
   cacheControl: CacheControlMode
   undecodable: UndecodableMode
   endedTokenTtl: number
+  owner: string | undefined
+  deviceInfo: boolean
   clock: () => number
 }
 
@@ -84,6 +95,8 @@ const TOP_KEYS = new Set<string>([
   'cacheControl',
   'undecodable',
   'endedTokenTtl',
+  'owner',
+  'deviceInfo',
   'clock',
 ])
 const COOKIE_KEYS = new Set<string>([
@@ -211,7 +224,9 @@ export const defaultErrorHandler: ErrorHandler = (err, _req, res) => {
 }
 
 /** Applies SCS's defaults (`scs.New()`) and validates every option, naming the one at fault. */
-export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOptions {
+export function resolveOptions<Data extends object>(
+  options: SessionManagerOptions<Data> = {},
+): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('(options)', 'must be an object')
   checkKeys(options, TOP_KEYS, '')
   const store = options.store
@@ -232,6 +247,22 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
   }
   const cookie = resolveCookie(options.cookie)
   const clock = options.clock ?? Date.now
+  const owner = options.owner
+  if (owner !== undefined && (typeof owner !== 'string' || owner === '')) {
+    invalid('owner', `must be the name of a data key, got ${JSON.stringify(owner)}`)
+  }
+  if (owner !== undefined && store !== undefined) {
+    for (const method of ['setOwner', 'listOwned', 'touchOwned'] as const) {
+      if (typeof store[method] !== 'function') {
+        invalid(
+          'owner',
+          `needs a store with an owner index; ${store.constructor.name} has no ${method}()`,
+        )
+      }
+    }
+  }
+  const deviceInfo = flag(options.deviceInfo, 'deviceInfo', false)
+  if (deviceInfo && owner === undefined) invalid('deviceInfo', 'needs the owner option')
   // A deadline past year 9999 fits neither a cookie's Expires nor SQLite's julianday().
   const latest = MAX_DEADLINE - clock()
   const lifetime = duration(options.lifetime, 'lifetime', 24 * 60 * 60 * 1000, false)
@@ -258,6 +289,8 @@ export function resolveOptions(options: SessionManagerOptions = {}): ResolvedOpt
     cacheControl: oneOf(options.cacheControl, 'cacheControl', ['no-cache', 'no-store'], 'no-cache'),
     undecodable: oneOf(options.undecodable, 'undecodable', ['error', 'new-session'], 'error'),
     endedTokenTtl: duration(options.endedTokenTtl, 'endedTokenTtl', 60_000, true),
+    owner,
+    deviceInfo,
     clock,
     // Built last so a bad option never leaves a default store's timer behind.
     store: store ?? new MemoryStore({ clock: options.clock ?? Date.now }),

@@ -7,9 +7,11 @@ import { Listeners } from './events.js'
 import { mergeRecords } from './merge.js'
 import type { ErrorHandler, ResolvedOptions, SessionManagerOptions } from './options.js'
 import { resolveOptions } from './options.js'
+import type { Owner, SessionInfo } from './owners.js'
+import { handleOf, ownerOf, SeenThrottle, toSessionInfo } from './owners.js'
 import type { RefusedReason, SessionData, SessionHost, SessionState } from './session.js'
 import { blankState, kState, REMEMBER_ME_KEY, Session } from './session.js'
-import type { EndReason, Store } from './store.js'
+import type { DeviceInfo, EndReason, OwnedSession, Store } from './store.js'
 import { isIterableStore } from './store.js'
 import { generateToken, hashToken, isValidToken } from './token.js'
 
@@ -48,8 +50,9 @@ export class SessionManager<Data extends object = SessionData> {
   readonly #slot = Symbol('sessionkit.session')
   readonly #cacheControl: string
   readonly #listeners = new Listeners<Data>()
+  readonly #seen = new SeenThrottle()
 
-  constructor(options: SessionManagerOptions = {}) {
+  constructor(options: SessionManagerOptions<NoInfer<Data>> = {}) {
     const resolved = resolveOptions(options)
     this.#options = resolved
     const hash = resolved.hashTokenInStore
@@ -132,6 +135,11 @@ export class SessionManager<Data extends object = SessionData> {
     if (this.#options.idleTimeout > 0) state.status = 'modified'
     state.stored = true
     state.saved = data
+    const ownerKey = this.#options.owner
+    if (ownerKey !== undefined) {
+      state.indexed = ownerOf(state.values.get(ownerKey))
+      if (state.indexed !== undefined) this.#markSeen(key, state.indexed)
+    }
     return new Session<Data>(this.#host, state)
   }
 
@@ -201,7 +209,10 @@ export class SessionManager<Data extends object = SessionData> {
       return this.#refuse(session, reason, changed)
     }
     state.stored = committed
-    if (committed) state.dirty = false
+    if (committed) {
+      state.dirty = false
+      if (this.#options.owner !== undefined) await this.#index(state)
+    }
     return { token: state.token, expiry: new Date(expiry), committed }
   }
 
@@ -310,9 +321,59 @@ export class SessionManager<Data extends object = SessionData> {
     return (target as Record<symbol, Session<Data> | undefined>)[this.#slot]
   }
 
-  /** Attaches `session` to `target` so `from(target)` finds it; for adapters. */
-  attach(target: object, session: Session<Data>): void {
+  /**
+   * Attaches `session` to `target` so `from(target)` finds it; for adapters, which pass the
+   * request's device when {@link recordsDevices} is true.
+   */
+  attach(target: object, session: Session<Data>, device?: DeviceInfo): void {
     ;(target as Record<symbol, Session<Data>>)[this.#slot] = session
+    if (device !== undefined) session[kState].device = device
+  }
+
+  /** True when adapters should pass the request's User-Agent and IP to `attach` (`deviceInfo`). */
+  get recordsDevices(): boolean {
+    return this.#options.deviceInfo
+  }
+
+  /**
+   * Every live session of `owner` (the value under the `owner` data key), from the store's owner
+   * index in O(sessions of that owner); `current` marks the caller's own. Rejects with
+   * `ERR_OPTIONS` without the `owner` option.
+   *
+   * @example
+   * const devices = await sessions.listOwned(userId, { current: sessions.from(req) })
+   */
+  async listOwned(owner: Owner, options: { current?: Session<Data> } = {}): Promise<SessionInfo[]> {
+    const rows = await this.#owned(owner)
+    const current = options.current?.[kState]
+    const currentKey = current === undefined || current.token === '' ? undefined : current.key
+    return rows
+      .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime())
+      .map((row) => toSessionInfo(row, currentKey))
+  }
+
+  /**
+   * Signs `owner` out everywhere (but `except`, e.g. the current session): ends each of the
+   * owner's sessions as destroyed, so their next request gets a fresh session and in-flight ones
+   * are refused. Resolves how many it ended.
+   */
+  async revokeOwned(owner: Owner, options: { except?: Session<Data> } = {}): Promise<number> {
+    const except = options.except?.[kState]
+    const keep = except === undefined || except.token === '' ? undefined : except.key
+    let count = 0
+    for (const row of await this.#owned(owner)) {
+      if (row.key !== keep && (await this.#end(row.key, 'destroyed', undefined)) !== undefined) {
+        count++
+      }
+    }
+    return count
+  }
+
+  /** Signs out one of `owner`'s sessions by its `SessionInfo.id`; resolves false for an unknown id. */
+  async revoke(owner: Owner, id: string): Promise<boolean> {
+    const row = (await this.#owned(owner)).find((r) => handleOf(r.key) === id)
+    if (row === undefined) return false
+    return (await this.#end(row.key, 'destroyed', undefined)) !== undefined
   }
 
   #fresh(): Session<Data> {
@@ -393,6 +454,52 @@ export class SessionManager<Data extends object = SessionData> {
         return this.#refresh(state.key, this.#expiryOf(state.deadline))
       }
     }
+  }
+
+  async #owned(owner: Owner): Promise<OwnedSession[]> {
+    const store = this.#options.store
+    if (this.#options.owner === undefined || store.listOwned === undefined) {
+      throw new SessionError(
+        'ERR_OPTIONS',
+        'SessionManager: listing and revoking by owner needs the owner option (the data key that owns a session) and a store with an owner index',
+      )
+    }
+    const name = ownerOf(owner)
+    if (name === undefined) return []
+    try {
+      return await store.listOwned(name)
+    } catch (err) {
+      throw toStoreError(err, 'listOwned')
+    }
+  }
+
+  // Files the session under the owner its data now names, when that differs from the index.
+  async #index(state: SessionState): Promise<void> {
+    const ownerKey = this.#options.owner as string
+    const desired = ownerOf(state.values.get(ownerKey))
+    if (desired === state.indexed) return
+    const store = this.#options.store
+    try {
+      await store.setOwner?.(
+        state.key,
+        desired,
+        state.indexed,
+        state.device ?? {},
+        new Date(this.#options.clock()),
+      )
+    } catch (err) {
+      throw toStoreError(err, 'setOwner')
+    }
+    state.indexed = desired
+  }
+
+  // lastSeenAt moves at most once a minute; a failure to move it must not fail the request.
+  #markSeen(key: string, owner: string): void {
+    const now = this.#options.clock()
+    if (!this.#seen.due(key, now)) return
+    this.#options.store.touchOwned?.(key, owner, new Date(now)).catch((err: unknown) => {
+      console.error('sessionkit: could not record when a session was last seen:', err)
+    })
   }
 
   // Three-way: the latest stored state plus what this request changed since the bytes it saw.

@@ -2,7 +2,7 @@ import { sameBytes } from './bytes.js'
 import type { SessionRecord } from './codec.js'
 import { MAX_DEADLINE } from './deadline.js'
 import { SessionError, toStoreError } from './errors.js'
-import type { EndReason, Store } from './store.js'
+import type { DeviceInfo, EndReason, Store } from './store.js'
 import { generateToken } from './token.js'
 
 /** The default session data type: any string key, unknown values. Managers accept any object type (interfaces too). */
@@ -65,6 +65,10 @@ export interface SessionState {
   sealed: boolean
   /** The session ended elsewhere: nothing this request does is written, and no cookie is sent. */
   refused: RefusedReason | undefined
+  /** The owner `key` is filed under in the store's owner index, as far as this request knows. */
+  indexed: string | undefined
+  /** The device the adapter saw, recorded when the session is first filed under an owner. */
+  device: DeviceInfo | undefined
 }
 
 /** @internal A session state with nothing in it, for `token` as stored (or not) under `key`. */
@@ -80,6 +84,8 @@ export function blankState(deadline: number): SessionState {
     saved: undefined,
     sealed: false,
     refused: undefined,
+    indexed: undefined,
+    device: undefined,
   }
 }
 
@@ -251,6 +257,7 @@ export class Session<Data extends object = SessionData> {
     Object.assign(state, blankState(this.#host.clock() + this.#host.lifetime), {
       status: 'destroyed',
       dirty: true,
+      device: state.device,
     })
   }
 
@@ -278,6 +285,7 @@ export class Session<Data extends object = SessionData> {
     state.dirty = true
     state.stored = false
     state.saved = undefined
+    state.indexed = undefined
   }
 
   /**

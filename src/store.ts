@@ -9,6 +9,24 @@ export type CommitMode = 'insert' | 'update'
 /** Why a token stopped naming a session: its data moved to a new token, or it was logged out. */
 export type EndReason = 'renewed' | 'destroyed'
 
+/** The device a session was signed in from, as its first request to carry an owner showed it. */
+export interface DeviceInfo {
+  userAgent?: string
+  ip?: string
+}
+
+/** One live session in a store's owner index. */
+export interface OwnedSession extends DeviceInfo {
+  /** The session's store key. */
+  key: string
+  /** When the session was first indexed under an owner. */
+  createdAt: Date
+  /** When a request last carried it, to within a minute. */
+  lastSeenAt: Date
+  /** When the store will consider it gone (its row's expiry). */
+  expiresAt: Date
+}
+
 /**
  * A session store: the whole contract lives here, and one shared suite checks every store.
  *
@@ -34,6 +52,14 @@ export type EndReason = 'renewed' | 'destroyed'
  *   calls `delete`, and in-flight requests of a renewed or destroyed token are not recognised.
  * - `ended` (optional, with `end`) resolves the reason a key was ended while that memory lasts
  *   (`until` has not passed), and `undefined` otherwise.
+ * - `setOwner`, `listOwned` and `touchOwned` (optional, together) keep an index of sessions by
+ *   owner beside the sessions. `setOwner(key, owner, previous, device, at)` files `key` under
+ *   `owner` (created and last seen at `at`, with `device`), taking it out of `previous`'s; an
+ *   `owner` of `undefined` only takes it out. `listOwned(owner)` resolves that owner's sessions
+ *   that are live now, in O(sessions of that owner), never one whose row is gone (expired,
+ *   ended, deleted by any program); `touchOwned(key, owner, at)` moves the last-seen time of
+ *   `key`, filed under `owner`.
+ *   Ending or deleting a session takes it out of the index (or `listOwned` skips it).
  *
  * Keys are opaque strings (a raw token, or its hash under `hashTokenInStore`); data is opaque.
  * What `end` remembers lives beside the sessions (its own table or keys), never in a session row,
@@ -52,6 +78,15 @@ export interface Store {
   ): Promise<true | Uint8Array | undefined>
   end?(key: string, reason: EndReason, until: Date): Promise<Uint8Array | undefined>
   ended?(key: string): Promise<EndReason | undefined>
+  setOwner?(
+    key: string,
+    owner: string | undefined,
+    previous: string | undefined,
+    device: DeviceInfo,
+    at: Date,
+  ): Promise<void>
+  listOwned?(owner: string): Promise<OwnedSession[]>
+  touchOwned?(key: string, owner: string, at: Date): Promise<void>
 }
 
 /** A store that can list its live sessions: `all` resolves key → data for every unexpired row (an empty map when none). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { type IterableStore, SessionManager, type Store } from '../src/index.ts'
+import { describeStoreOwners } from './store-contract-owners.ts'
 import { describeStoreRaces } from './store-contract-races.ts'
 
 /** What a store's test file hands the shared suite. */
@@ -126,5 +127,6 @@ export function describeStore(name: string, makeHarness: () => Promise<StoreHarn
     })
 
     describeStoreRaces(() => h.store)
+    describeStoreOwners(() => h.store)
   })
 }

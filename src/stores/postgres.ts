@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
-import type { CommitMode, EndReason, IterableStore } from '../store.js'
+import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { withTimeout } from './timeout.js'
 
 /** One statement as the store sends it: pg's query config (a named statement is prepared once per connection). */
@@ -66,6 +66,27 @@ export function postgresEndedSchemaSQL(table: string): { table: string; index: s
   }
 }
 
+/** The owner-index table beside `table`; Go never reads it, but its deletes reach it by trigger. */
+export function postgresOwnersTableName(table: string): string {
+  return `${table}_owners`
+}
+
+/**
+ * The owner index: a table keyed by token, an index by owner, and a row trigger that removes a
+ * token's entry whenever its session row is deleted, by anyone (Go's Destroy and cleanup too).
+ */
+export function postgresOwnersSchemaSQL(table: string): string[] {
+  const owners = postgresOwnersTableName(table)
+  const base = table.slice(table.lastIndexOf('.') + 1)
+  const fn = `${table}_owners_follow`
+  return [
+    `CREATE TABLE IF NOT EXISTS ${owners} (token TEXT PRIMARY KEY, owner TEXT NOT NULL, created TIMESTAMPTZ NOT NULL, seen TIMESTAMPTZ NOT NULL, user_agent TEXT, ip TEXT)`,
+    `CREATE INDEX IF NOT EXISTS ${base}_owners_owner_idx ON ${owners} (owner)`,
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM ${owners} WHERE token = OLD.token; RETURN OLD; END $$`,
+    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '${base}_owners_follow' AND tgrelid = '${table}'::regclass) THEN CREATE TRIGGER ${base}_owners_follow AFTER DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}(); END IF; END $$`,
+  ]
+}
+
 // The index lives in the table's schema, so its name is never qualified.
 function indexName(table: string): string {
   return `${table.slice(table.lastIndexOf('.') + 1)}_expiry_idx`
@@ -85,6 +106,7 @@ function checkTableName(name: string): string {
 function statementsSQL(t: string) {
   const live = 'current_timestamp < expiry'
   const ended = postgresEndedTableName(t)
+  const owners = postgresOwnersTableName(t)
   return {
     find: `SELECT data FROM ${t} WHERE token = $1 AND ${live}`,
     upsert: `INSERT INTO ${t} (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`,
@@ -98,6 +120,11 @@ function statementsSQL(t: string) {
     end: `WITH gone AS (DELETE FROM ${t} WHERE token = $1::text RETURNING data, ${live} AS live), mark AS (INSERT INTO ${ended} (token, reason, expiry) SELECT $1::text, $2::text, $3::timestamptz FROM gone WHERE live ON CONFLICT (token) DO UPDATE SET reason = EXCLUDED.reason, expiry = EXCLUDED.expiry) SELECT data FROM gone WHERE live`,
     ended: `SELECT reason FROM ${ended} WHERE token = $1 AND ${live}`,
     deleteEndedBatch: `DELETE FROM ${ended} WHERE token IN (SELECT token FROM ${ended} WHERE expiry < current_timestamp LIMIT $1)`,
+    setOwner: `INSERT INTO ${owners} (token, owner, created, seen, user_agent, ip) VALUES ($1, $2, $3, $3, $4, $5) ON CONFLICT (token) DO UPDATE SET owner = EXCLUDED.owner, created = EXCLUDED.created, seen = EXCLUDED.seen, user_agent = EXCLUDED.user_agent, ip = EXCLUDED.ip`,
+    unsetOwner: `DELETE FROM ${owners} WHERE token = $1`,
+    // Joined with the live sessions, so an expired row not yet swept is never listed.
+    listOwned: `SELECT o.token, o.created, o.seen, o.user_agent, o.ip, s.expiry FROM ${owners} o JOIN ${t} s ON s.token = o.token WHERE o.owner = $1 AND current_timestamp < s.expiry`,
+    touchOwned: `UPDATE ${owners} SET seen = $2 WHERE token = $1`,
     delete: `DELETE FROM ${t} WHERE token = $1`,
     all: `SELECT token, data FROM ${t} WHERE ${live}`,
     deleteBatch: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry < current_timestamp LIMIT $1)`,
@@ -170,6 +197,7 @@ export class PostgresStore implements IterableStore, Disposable {
   readonly #sql: ReturnType<typeof statementsSQL>
   readonly #names: Record<StatementName, string>
   #schema: Promise<void> | undefined
+  #ownersReady: Promise<void> | undefined
   #schemaReady: boolean
   #timer: NodeJS.Timeout | undefined
   #sweeping: Promise<number> | undefined
@@ -273,6 +301,54 @@ export class PostgresStore implements IterableStore, Disposable {
     return reason === 'renewed' || reason === 'destroyed' ? reason : undefined
   }
 
+  /** Files `key` under `owner` in the owner index (see `Store#setOwner`); its table and trigger are made on first use. */
+  async setOwner(
+    key: string,
+    owner: string | undefined,
+    _previous: string | undefined,
+    device: DeviceInfo,
+    at: Date,
+  ): Promise<void> {
+    await this.#ensureOwners()
+    if (owner === undefined) await this.#run('setOwner', 'unsetOwner', [key])
+    else {
+      const values = [key, owner, isoString(at), device.userAgent ?? null, device.ip ?? null]
+      await this.#run('setOwner', 'setOwner', values)
+    }
+  }
+
+  /** The live sessions filed under `owner`, through the index by owner (see `Store#listOwned`). */
+  async listOwned(owner: string): Promise<OwnedSession[]> {
+    await this.#ensureOwners()
+    const { rows } = await this.#run('listOwned', 'listOwned', [owner])
+    return (
+      rows as {
+        token: string
+        created: Date
+        seen: Date
+        user_agent: string | null
+        ip: string | null
+        expiry: Date
+      }[]
+    ).map((row) => {
+      const owned: OwnedSession = {
+        key: row.token,
+        createdAt: new Date(row.created),
+        lastSeenAt: new Date(row.seen),
+        expiresAt: new Date(row.expiry),
+      }
+      if (row.user_agent !== null) owned.userAgent = row.user_agent
+      if (row.ip !== null) owned.ip = row.ip
+      return owned
+    })
+  }
+
+  /** Moves an indexed session's last-seen time (see `Store#touchOwned`). */
+  async touchOwned(key: string, _owner: string, at: Date): Promise<void> {
+    await this.#ensureOwners()
+    await this.#run('touchOwned', 'touchOwned', [key, isoString(at)])
+  }
+
   async all(): Promise<Map<string, Uint8Array>> {
     const { rows } = await this.#run('all', 'all', [])
     const out = new Map<string, Uint8Array>()
@@ -358,6 +434,27 @@ export class PostgresStore implements IterableStore, Disposable {
     } catch (err) {
       throw toPostgresStoreError(err, operation, this.#table)
     }
+  }
+
+  // The owner index costs nothing until a manager with an `owner` uses it; made once, shared.
+  #ensureOwners(): Promise<void> {
+    if (!this.#createTable) return Promise.resolve()
+    this.#ownersReady ??= (async () => {
+      if (!this.#schemaReady) await this.#ensureSchema()
+      for (const text of postgresOwnersSchemaSQL(this.#table)) {
+        try {
+          await this.#query('create owner index', { text })
+        } catch (err) {
+          // Another process made the same object between our check and our CREATE.
+          const code = ((err as StoreError).cause as { code?: unknown } | undefined)?.code
+          if (code !== '23505' && code !== '42P07' && code !== '42710') throw err
+        }
+      }
+    })().catch((err: unknown) => {
+      this.#ownersReady = undefined
+      throw err
+    })
+    return this.#ownersReady
   }
 
   // Concurrent first calls share one attempt; a failed attempt is retried by the next call.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { StoreError } from '../errors.js'
-import type { CommitMode, EndReason, IterableStore } from '../store.js'
+import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { withTimeout } from './timeout.js'
 
 /** The per-command options the store passes to node-redis (v5 reads `typeMapping`, v4 `returnBuffers`), so values come back as bytes. */
@@ -67,6 +67,25 @@ redis.call('DEL', KEYS[1])
 local ttl = tonumber(ARGV[2])
 if ttl > 0 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl) end
 return cur`)
+
+/** The prefix of the per-owner hashes of the owner index; never under a session prefix. */
+export const OWNER_KEY_PREFIX = 'sessionkit:owner:'
+
+interface OwnedEntry {
+  c: number
+  s: number
+  ua?: string
+  ip?: string
+}
+
+// Last seen: KEYS[1] an owner's hash; ARGV the session key and the time. Rewrites the entry's
+// "s" only when the entry is there, so a touch never files a session anew.
+const TOUCH_OWNED = script(`local json = redis.call('HGET', KEYS[1], ARGV[1])
+if not json then return 0 end
+local entry = cjson.decode(json)
+entry.s = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
+return 1`)
 
 /** The prefix of the keys that remember ended sessions; never under a session prefix such as Go's. */
 export const ENDED_KEY_PREFIX = 'sessionkit:ended:'
@@ -221,6 +240,82 @@ export class RedisStore implements IterableStore, Disposable {
     return text === 'renewed' || text === 'destroyed' ? text : undefined
   }
 
+  /**
+   * Files `key` under `owner` (see `Store#setOwner`): one hash per owner, field = session key,
+   * value = its details, so every command touches one key (one slot on Redis Cluster). It leaves
+   * the previous owner's hash first: an interrupted move lists the session nowhere, never twice.
+   */
+  async setOwner(
+    key: string,
+    owner: string | undefined,
+    previous: string | undefined,
+    device: DeviceInfo,
+    at: Date,
+  ): Promise<void> {
+    if (previous !== undefined) await this.#run('setOwner', ['HDEL', this.#ownerKey(previous), key])
+    if (owner === undefined) return
+    const entry: OwnedEntry = { c: at.getTime(), s: at.getTime() }
+    if (device.userAgent !== undefined) entry.ua = device.userAgent
+    if (device.ip !== undefined) entry.ip = device.ip
+    await this.#run('setOwner', ['HSET', this.#ownerKey(owner), key, JSON.stringify(entry)])
+  }
+
+  /**
+   * The live sessions filed under `owner` (see `Store#listOwned`): the owner's hash, then each
+   * session's remaining TTL; an entry whose session is gone (expired, destroyed, deleted by Go)
+   * is not listed and is removed from the hash.
+   */
+  async listOwned(owner: string): Promise<OwnedSession[]> {
+    const hash = this.#ownerKey(owner)
+    const flat = ((await this.#run('listOwned', ['HGETALL', hash])) as unknown[]) ?? []
+    const pairs: [string, string][] = []
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), String(flat[i + 1])])
+    const now = Date.now()
+    const ttls = await Promise.all(
+      pairs.map(([key]) => this.#run('listOwned', ['PTTL', this.#prefix + key])),
+    )
+    const out: OwnedSession[] = []
+    const gone: string[] = []
+    pairs.forEach(([key, json], i) => {
+      const ttl = Number(ttls[i])
+      let entry: OwnedEntry | undefined
+      try {
+        entry = JSON.parse(json) as OwnedEntry
+      } catch {
+        entry = undefined
+      }
+      if (!(ttl > 0) || entry === undefined) {
+        gone.push(key)
+        return
+      }
+      const owned: OwnedSession = {
+        key,
+        createdAt: new Date(entry.c),
+        lastSeenAt: new Date(entry.s),
+        expiresAt: new Date(now + ttl),
+      }
+      if (entry.ua !== undefined) owned.userAgent = entry.ua
+      if (entry.ip !== undefined) owned.ip = entry.ip
+      out.push(owned)
+    })
+    if (gone.length > 0) await this.#run('listOwned', ['HDEL', hash, ...gone])
+    return out
+  }
+
+  /** Moves an indexed session's last-seen time (see `Store#touchOwned`), in one script on the owner's hash. */
+  async touchOwned(key: string, owner: string, at: Date): Promise<void> {
+    await this.#eval(
+      'touchOwned',
+      TOUCH_OWNED,
+      [this.#ownerKey(owner)],
+      [key, String(at.getTime())],
+    )
+  }
+
+  #ownerKey(owner: string): string {
+    return `${OWNER_KEY_PREFIX}{${this.#prefix}${owner}}`
+  }
+
   /** Every live session under the prefix, keyed without it; SCAN then MGET, page by page. */
   async all(): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>()
@@ -237,7 +332,9 @@ export class RedisStore implements IterableStore, Disposable {
       ])) as [unknown, unknown[]]
       cursor = String(reply[0])
       // Under an empty prefix SCAN also meets the ended-session markers, which are not sessions.
-      const keys = reply[1].map(String).filter((k) => !k.startsWith(ENDED_KEY_PREFIX))
+      const keys = reply[1]
+        .map(String)
+        .filter((k) => !k.startsWith(ENDED_KEY_PREFIX) && !k.startsWith(OWNER_KEY_PREFIX))
       if (keys.length === 0) continue
       const values = (await this.#run('all', ['MGET', ...keys])) as unknown[]
       for (let i = 0; i < keys.length; i++) {

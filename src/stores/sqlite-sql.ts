@@ -78,6 +78,37 @@ export function statementsSQL(table: string) {
   }
 }
 
+/** The owner-index table beside `table`; Go never reads it, but its deletes reach it by trigger. */
+export function ownersTableName(table: string): string {
+  return `${table}_owners`
+}
+
+/**
+ * The owner index: a table keyed by token, an index by owner, and a trigger that removes a
+ * token's entry whenever its session row is deleted, by anyone (Go's Destroy and cleanup too),
+ * in the deleting transaction. The sessions table itself stays Go's.
+ */
+export function ownersSchemaSQL(table: string): string[] {
+  const owners = ownersTableName(table)
+  return [
+    `CREATE TABLE IF NOT EXISTS ${owners} (token TEXT PRIMARY KEY, owner TEXT NOT NULL, created INTEGER NOT NULL, seen INTEGER NOT NULL, user_agent TEXT, ip TEXT)`,
+    `CREATE INDEX IF NOT EXISTS ${owners}_owner_idx ON ${owners}(owner)`,
+    `CREATE TRIGGER IF NOT EXISTS ${owners}_follow AFTER DELETE ON ${table} BEGIN DELETE FROM ${owners} WHERE token = OLD.token; END`,
+  ]
+}
+
+/** The owner index's statements; times are ms since the epoch, expiry as the sessions table's. */
+export function ownersStatementsSQL(table: string) {
+  const owners = ownersTableName(table)
+  return {
+    set: `INSERT INTO ${owners} (token, owner, created, seen, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET owner = excluded.owner, created = excluded.created, seen = excluded.seen, user_agent = excluded.user_agent, ip = excluded.ip`,
+    unset: `DELETE FROM ${owners} WHERE token = ?`,
+    // Joined with the live sessions, so an expired row not yet swept is never listed.
+    list: `SELECT o.token, o.created, o.seen, o.user_agent, o.ip, (s.expiry - 2440587.5) * 86400000.0 AS expires FROM ${owners} o JOIN ${table} s ON s.token = o.token WHERE o.owner = ? AND julianday('now') < s.expiry`,
+    seen: `UPDATE ${owners} SET seen = ? WHERE token = ?`,
+  }
+}
+
 /** The statements on the ended-keys table, prepared apart so a missing one fails only them. */
 export function endedStatementsSQL(table: string) {
   const ended = endedTableName(table)

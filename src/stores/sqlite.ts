@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
-import type { CommitMode, EndReason, IterableStore } from '../store.js'
+import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { assertWritable } from './sqlite-access.js'
 import { WriteGroup } from './sqlite-batch.js'
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
@@ -14,6 +14,8 @@ import {
   endedTableName,
   goTimeString,
   indexName,
+  ownersSchemaSQL,
+  ownersStatementsSQL,
   schemaSQL,
   statementsSQL,
 } from './sqlite-sql.js'
@@ -80,6 +82,7 @@ export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
 
 type Statements = { [K in keyof ReturnType<typeof statementsSQL>]: SQLiteStatement }
 type EndedStatements = { [K in keyof ReturnType<typeof endedStatementsSQL>]: SQLiteStatement }
+type OwnerStatements = { [K in keyof ReturnType<typeof ownersStatementsSQL>]: SQLiteStatement }
 
 // Stores made by openSQLiteStore own their connection and close it, and its checkpoint thread.
 const ownsDatabase = new WeakSet<SQLiteStore>()
@@ -133,6 +136,8 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #onCleanupError: (error: StoreError) => void
   #statements: Statements | undefined
   #endedStatements: EndedStatements | undefined
+  #ownerStatements: OwnerStatements | undefined
+  readonly #createTable: boolean
   readonly #busyTimeout: number
   readonly #writes: WriteGroup
   #timer: NodeJS.Timeout | undefined
@@ -176,7 +181,8 @@ export class SQLiteStore implements IterableStore, Disposable {
     this.#batchSize = batch
     this.#onCleanupError = options.onCleanupError ?? logCleanupError
     writeGroups.set(this, this.#writes)
-    if (options.createTable ?? true) this.#createSchema()
+    this.#createTable = options.createTable ?? true
+    if (this.#createTable) this.#createSchema()
     if (interval > 0) {
       this.#timer = setInterval(() => {
         this.deleteExpired().catch((err: unknown) => this.#reportCleanupError(err))
@@ -278,6 +284,55 @@ export class SQLiteStore implements IterableStore, Disposable {
     }
     const reason = row?.reason
     return reason === 'renewed' || reason === 'destroyed' ? reason : undefined
+  }
+
+  /** Files `key` under `owner` in the owner index (see `Store#setOwner`); the index table and its trigger are made on first use. */
+  async setOwner(
+    key: string,
+    owner: string | undefined,
+    _previous: string | undefined,
+    device: DeviceInfo,
+    at: Date,
+  ): Promise<void> {
+    const ms = at.getTime()
+    await this.#write(key, () =>
+      this.#run('setOwner', () => {
+        const o = this.#owners()
+        if (owner === undefined) o.unset.run(key)
+        // '' for an unknown User-Agent or IP: the bound types stay the ones every driver takes.
+        else o.set.run(key, owner, ms, ms, device.userAgent ?? '', device.ip ?? '')
+      }),
+    )
+  }
+
+  /** The live sessions filed under `owner`, through the index by owner (see `Store#listOwned`). */
+  async listOwned(owner: string): Promise<OwnedSession[]> {
+    this.#writes.flush()
+    const rows = (await this.#read('listOwned', () => this.#owners().list.all(owner))) as {
+      token: string
+      created: number | bigint
+      seen: number | bigint
+      user_agent: string | null
+      ip: string | null
+      expires: number
+    }[]
+    return rows.map((row) => {
+      const owned: OwnedSession = {
+        key: row.token,
+        createdAt: new Date(Number(row.created)),
+        lastSeenAt: new Date(Number(row.seen)),
+        expiresAt: new Date(Math.round(row.expires)),
+      }
+      if (row.user_agent) owned.userAgent = row.user_agent
+      if (row.ip) owned.ip = row.ip
+      return owned
+    })
+  }
+
+  /** Moves an indexed session's last-seen time (see `Store#touchOwned`). */
+  async touchOwned(key: string, _owner: string, at: Date): Promise<void> {
+    const ms = at.getTime()
+    await this.#write(key, () => this.#run('touchOwned', () => this.#owners().seen.run(ms, key)))
   }
 
   async all(): Promise<Map<string, Uint8Array>> {
@@ -425,6 +480,19 @@ export class SQLiteStore implements IterableStore, Disposable {
       prepared[name] = this.#db.prepare(sql[name])
     }
     this.#statements = prepared
+    return prepared
+  }
+
+  // The owner index costs nothing until a manager with an `owner` uses it.
+  #owners(): OwnerStatements {
+    if (this.#ownerStatements !== undefined) return this.#ownerStatements
+    if (this.#createTable) for (const sql of ownersSchemaSQL(this.#table)) this.#db.exec(sql)
+    const sql = ownersStatementsSQL(this.#table)
+    const prepared = {} as OwnerStatements
+    for (const name of Object.keys(sql) as (keyof OwnerStatements)[]) {
+      prepared[name] = this.#db.prepare(sql[name])
+    }
+    this.#ownerStatements = prepared
     return prepared
   }
 
