@@ -161,6 +161,10 @@ function seedRoutes(m: SessionManager, log: string[], held: Gate): Record<string
       await x.session(m).destroy()
       return undefined
     },
+    '/sign-in': (x) => {
+      ;(x.session(m) as Session<{ userId: string }>).put('userId', 'ada')
+      return undefined
+    },
     '/remember': (x) => {
       x.session(m).rememberMe(true)
       return undefined
@@ -297,6 +301,28 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
         expect(fresh).not.toBe(old)
         expect(await (await get(app, fresh)).text()).toBe(MESSAGE)
         expect(await (await get(app, old)).text()).toBe('')
+      })
+    })
+
+    describe('owner index and device details', () => {
+      it('records the User-Agent (and, where the framework knows it, the IP) a session signed in with', async () => {
+        const { app, manager } = await start({ owner: 'userId', deviceInfo: true })
+        const res = await app.request('/sign-in', { headers: { 'User-Agent': 'TestBrowser/1.0' } })
+        expect(res.status).toBe(200)
+        const [info, ...rest] = await manager.listOwned('ada')
+        expect(rest).toEqual([])
+        expect(info?.userAgent).toBe('TestBrowser/1.0')
+        if (info?.ip !== undefined) expect(info.ip).toMatch(/127\.0\.0\.1/)
+        expect(info?.id).not.toContain(cookiePair(setCookies(res)[0] ?? '').split('=')[1] ?? '?')
+      })
+
+      it('records nothing about the device without deviceInfo', async () => {
+        const { app, manager } = await start({ owner: 'userId' })
+        await app.request('/sign-in', { headers: { 'User-Agent': 'TestBrowser/1.0' } })
+        const [info] = await manager.listOwned('ada')
+        expect(info).toBeDefined()
+        expect(info?.userAgent).toBeUndefined()
+        expect(info?.ip).toBeUndefined()
       })
     })
 

@@ -157,6 +157,37 @@ describe('SQLiteStore (SCS sqlite3store tests, §7.5)', () => {
 describe('SQLiteStore on the same file as Go’s sqlite3store', () => {
   const goCommit = (token: string, data: string, expiry: Date) =>
     db.prepare(GO_SQL.commit).run({ 1: token, 2: Buffer.from(data), 3: goFormat(expiry) })
+
+  it('keeps its owner index in step with Go’s Destroy, cleanup and REPLACE INTO, on Go’s own table', async () => {
+    const sessions = new SessionManager<{ userId: number }>({ store, owner: 'userId' })
+    const tokens: string[] = []
+    for (let i = 0; i < 4; i++) {
+      const s = await sessions.load('')
+      s.put('userId', 7)
+      tokens.push((await sessions.commit(s)).token)
+    }
+    const [destroyed, expired, rewritten, kept] = tokens as [string, string, string, string]
+    expect(await sessions.listOwned(7)).toHaveLength(4)
+    // Go's Destroy, Go's REPLACE INTO of a session with a past expiry, then Go's cleanup.
+    db.prepare(GO_SQL.delete).run({ 1: destroyed })
+    goCommit(expired, 'go wrote this', new Date(Date.now() - 5_000))
+    expect((await sessions.listOwned(7)).length).toBe(2)
+    expect(db.prepare(GO_SQL.cleanup).run().changes).toBe(1)
+    // Go rewriting a live session (REPLACE INTO) keeps it listed.
+    goCommit(rewritten, 'go rewrote this', new Date(Date.now() + 60_000))
+    const listed = await sessions.listOwned(7)
+    expect(listed).toHaveLength(2)
+    const owners = db.prepare('SELECT token FROM sessions_owners ORDER BY token').all() as {
+      token: string
+    }[]
+    expect(owners.map((r) => r.token)).toEqual([rewritten, kept].sort())
+    const schema = db
+      .prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'`)
+      .get() as { sql: string }
+    expect(schema.sql).toBe(
+      'CREATE TABLE sessions (token TEXT PRIMARY KEY, data BLOB NOT NULL, expiry REAL NOT NULL)',
+    )
+  })
   const goFind = (token: string): string | undefined => {
     const row = db.prepare(GO_SQL.find).get({ 1: token }) as { data: Buffer } | undefined
     return row?.data.toString()

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
+import { deviceOf } from './device.js'
 import { addVaryCookie, hookResponse } from './response-hook.js'
 
 /** Express's `next`, typed structurally so this file imports nothing from express. */
@@ -34,7 +35,17 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
       next(err)
     }
     const start = (session: Session<SessionData>): void => {
-      core.attach(req, session)
+      core.attach(
+        req,
+        session,
+        // Express's req.ip honours its `trust proxy` setting; plain node:http has none.
+        core.recordsDevices
+          ? deviceOf(
+              req.headers['user-agent'],
+              (req as { ip?: string }).ip ?? req.socket.remoteAddress,
+            )
+          : undefined,
+      )
       req.session ??= session
       hookResponse(res, core, session, req, (err) => {
         // Whatever the handler set belongs to the response that failed.

@@ -2,6 +2,7 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
 import { varyWithCookie } from '../vary.js'
+import { deviceOf } from './device.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,7 +58,11 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
   const pending = new WeakSet<FastifyRequest>()
 
   const start = (request: FastifyRequest, session: Session<SessionData>): void => {
-    core.attach(request, session)
+    core.attach(
+      request,
+      session,
+      core.recordsDevices ? deviceOf(request.headers['user-agent'], request.ip) : undefined,
+    )
     request.session ??= session
     pending.add(request)
   }

@@ -1,6 +1,7 @@
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
 import { varyWithCookie } from '../vary.js'
+import { deviceOf } from './device.js'
 
 export { varyWithCookie }
 
@@ -85,7 +86,12 @@ export function loadAndSave<Data extends object>(
     const attached = manager.peek(request)
     if (attached !== undefined) return handler(request, attached)
     const session = await loadRequestSession(manager, request)
-    manager.attach(request, session)
+    // A Request carries no client address; the User-Agent is all there is to record.
+    manager.attach(
+      request,
+      session,
+      manager.recordsDevices ? deviceOf(request.headers.get('user-agent'), undefined) : undefined,
+    )
     const response = await handler(request, session)
     const cookie = await manager.commitResponse(session)
     return withSessionHeaders(response, core, cookie)

@@ -1,6 +1,7 @@
 import type { Context, Env, MiddlewareHandler } from 'hono'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
+import { deviceOf } from './device.js'
 import { loadRequestSession, setSessionHeaders, withSessionHeaders } from './fetch.js'
 
 declare module 'hono' {
@@ -41,7 +42,11 @@ export function loadAndSave<Data extends object>(
     // Prepared headers reach the responses Hono's onError builds with c.text() or c.json().
     c.header('Vary', 'Cookie')
     const session = await loadRequestSession(manager, c.req.raw)
-    manager.attach(c, session)
+    manager.attach(
+      c,
+      session,
+      manager.recordsDevices ? deviceOf(c.req.header('user-agent'), undefined) : undefined,
+    )
     manager.attach(c.req.raw, session)
     if (c.get('session') === undefined) c.set('session', session as unknown as Session)
     await next()

@@ -1,5 +1,6 @@
 import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
+import { deviceOf } from './device.js'
 
 declare module 'koa' {
   interface ExtendableContext {
@@ -15,6 +16,8 @@ export interface KoaContextLike {
   set(field: string, value: string): void
   append(field: string, value: string): void
   vary(field: string): void
+  /** The client address (Koa's `ctx.ip`, which honours `app.proxy`). */
+  ip?: string
   session?: Session
 }
 
@@ -57,7 +60,11 @@ export function loadAndSave<Data extends object>(
     } catch (err) {
       throw withVary(err)
     }
-    manager.attach(ctx, session)
+    manager.attach(
+      ctx,
+      session,
+      manager.recordsDevices ? deviceOf(ctx.get('User-Agent'), ctx.ip) : undefined,
+    )
     ctx.session ??= session as unknown as Session
     await next()
     ctx.vary('Cookie')

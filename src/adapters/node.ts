@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
+import { deviceOf } from './device.js'
 import { addVaryCookie, commitStarted, hookResponse } from './response-hook.js'
 
 declare module 'node:http' {
@@ -68,7 +69,13 @@ export function loadAndSave<Data extends object>(
     res: ServerResponse,
     session: Session<SessionData>,
   ): Promise<void> | undefined => {
-    core.attach(req, session)
+    core.attach(
+      req,
+      session,
+      core.recordsDevices
+        ? deviceOf(req.headers['user-agent'], req.socket.remoteAddress)
+        : undefined,
+    )
     req.session ??= session
     hookResponse(res, core, session, req, onError)
     return run(req, res)
