@@ -45,7 +45,15 @@ export function createDemoServer(options: DemoOptions): DemoServer {
   const store = openDemoStore(options.dbPath)
   const clock = options.clock === undefined ? {} : { clock: options.clock }
   // The page's cookie lasts as long as the browser unless the user ticks "remember me".
-  const sessions = new SessionManager<DemoData>({ store, cookie: { persist: false }, ...clock })
+  // Sessions are filed under the signed-in name, with the browser they signed in from, for the
+  // "Your sessions" card.
+  const sessions = new SessionManager<DemoData>({
+    store,
+    cookie: { persist: false },
+    owner: 'user',
+    deviceInfo: true,
+    ...clock,
+  })
   // The seed's routes keep the seed's defaults (a persistent cookie) on the same store and cookie.
   const seedSessions = new SessionManager<DemoData>({ store, ...clock })
   const page = loadAndSave(sessions, pageRoutes(sessions))

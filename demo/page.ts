@@ -1,3 +1,4 @@
+import type { SessionInfo } from '../src/index.ts'
 import { escapeHtml } from './html.ts'
 import { STYLES } from './styles.ts'
 
@@ -13,6 +14,51 @@ export interface PageView {
   remembered: boolean
   /** When the session ends on the server. */
   deadline: Date
+  /** The signed-in user's sessions (every device), this one marked `current`. */
+  devices: SessionInfo[]
+}
+
+// A short name for a User-Agent: the browser a person would recognise, else the string itself.
+function browserName(userAgent: string | undefined): string {
+  if (userAgent === undefined) return 'Unknown browser'
+  const found = /(Edg|Firefox|Chrome|Safari|curl)\/[\d.]+/.exec(userAgent)
+  const os = /\((Windows|Macintosh|X11; Linux|Linux|iPhone|Android)[^)]*\)/.exec(userAgent)?.[1]
+  const name = found?.[1] === 'Edg' ? 'Edge' : found?.[1]
+  if (name === undefined) return userAgent.slice(0, 60)
+  return os === undefined
+    ? name
+    : `${name} on ${os.replace('X11; ', '').replace('Macintosh', 'macOS')}`
+}
+
+function when(date: Date): string {
+  return `<time datetime="${date.toISOString()}">${date.toUTCString()}</time>`
+}
+
+function devicesCard(devices: SessionInfo[]): string {
+  const items = devices
+    .map((d) => {
+      const action = d.current
+        ? '<strong class="this-device">This device</strong>'
+        : `<form method="post" action="/sessions/revoke" class="inline"><input type="hidden" name="id" value="${escapeHtml(d.id)}"><button type="submit" class="secondary">Sign out device</button></form>`
+      return `<li class="device" data-current="${d.current === true}">
+      <span class="browser">${escapeHtml(browserName(d.userAgent))}</span>
+      <span class="muted">signed in ${when(d.createdAt)}, last seen ${when(d.lastSeenAt)}</span>
+      ${action}
+    </li>`
+    })
+    .join('\n    ')
+  const others = devices.some((d) => !d.current)
+    ? `<form method="post" action="/sessions/revoke-others" style="margin-top:1rem">
+    <button type="submit" class="secondary">Sign out everywhere else</button>
+  </form>`
+    : ''
+  return `<section class="card" id="sessions">
+  <h2>Your sessions</h2>
+  <ul class="devices">
+    ${items}
+  </ul>
+  ${others}
+</section>`
 }
 
 function signInCard(): string {
@@ -60,7 +106,7 @@ export function renderPage(view: PageView): string {
 <main>
 <h1><span>sessionkit</span> demo</h1>
 <p class="lead">Server-side sessions in a SQLite file; the browser only holds an HttpOnly cookie.</p>
-${flash}${view.user === '' ? signInCard() : signedInCard(view)}
+${flash}${view.user === '' ? signInCard() : `${signedInCard(view)}\n${devicesCard(view.devices)}`}
 <section class="card">
   <h2>Visits</h2>
   <p class="stat" id="visits">${view.visits}</p>

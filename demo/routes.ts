@@ -62,21 +62,49 @@ function isRemembered(session: Session<DemoData>): boolean {
   return (session as unknown as Session).getBoolean(REMEMBER_ME_KEY)
 }
 
-function home(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse): void {
+async function home(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse) {
   const session = sessions.from(req)
   // Every session change comes before the first byte: after it, changes throw.
   const visits = session.getNumber('visits') + 1
   session.put('visits', visits)
   const flash = session.popString('flash')
+  const user = session.getString('user')
+  const devices = user === '' ? [] : await sessions.listOwned(user, { current: session })
   const html = renderPage({
-    user: session.getString('user'),
+    user,
     visits,
     flash,
     remembered: isRemembered(session),
     deadline: session.deadline,
+    devices,
   })
   res.writeHead(200, PAGE_HEADERS)
   res.end(html)
+}
+
+// Signing out another device ends that session for every process at once; its next request
+// gets a fresh session, and one already in flight sets no cookie.
+async function revokeDevice(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse) {
+  const form = await readForm(req)
+  if (form === undefined) return send(res, 413, 'Payload Too Large\n')
+  const session = sessions.from(req)
+  const user = session.getString('user')
+  const id = form.get('id') ?? ''
+  if (user !== '' && id !== '') {
+    const done = await sessions.revoke(user, id)
+    session.put('flash', done ? 'Signed out that device.' : 'That device was already signed out.')
+  }
+  redirectHome(res)
+}
+
+async function revokeOthers(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse) {
+  const session = sessions.from(req)
+  const user = session.getString('user')
+  if (user !== '') {
+    const count = await sessions.revokeOwned(user, { except: session })
+    session.put('flash', `Signed out ${count} other ${count === 1 ? 'session' : 'sessions'}.`)
+  }
+  redirectHome(res)
 }
 
 /**
@@ -93,7 +121,7 @@ export function seedRoutes(sessions: DemoSessions) {
   }
 }
 
-/** The page's request handler (`/`, `/sign-in`, `/sign-out`); it expects `loadAndSave(sessions, …)` around it. */
+/** The page's request handler (`/`, `/sign-in`, `/sign-out`, `/sessions/revoke`, `/sessions/revoke-others`); it expects `loadAndSave(sessions, …)` around it. */
 export function pageRoutes(sessions: DemoSessions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?', 1)[0]
@@ -108,6 +136,12 @@ export function pageRoutes(sessions: DemoSessions) {
         return send(res, 405, 'Method Not Allowed\n', { Allow: 'POST' })
       case '/sign-out':
         if (method === 'POST') return signOut(sessions, req, res)
+        return send(res, 405, 'Method Not Allowed\n', { Allow: 'POST' })
+      case '/sessions/revoke':
+        if (method === 'POST') return revokeDevice(sessions, req, res)
+        return send(res, 405, 'Method Not Allowed\n', { Allow: 'POST' })
+      case '/sessions/revoke-others':
+        if (method === 'POST') return revokeOthers(sessions, req, res)
         return send(res, 405, 'Method Not Allowed\n', { Allow: 'POST' })
       default:
         send(res, 404, 'Not Found\n')

@@ -25,6 +25,12 @@ button { padding: .5rem 1rem; border: 0; border-radius: 6px; background: var(--a
   font: inherit; cursor: pointer; }
 button.secondary { background: #e6e9ef; color: var(--ink); }
 code { background: #eef1f6; padding: .1rem .3rem; border-radius: 4px; font-size: .9em; }
+ul.devices { list-style: none; padding: 0; margin: 0; display: grid; gap: .75rem; }
+li.device { display: grid; grid-template-columns: 1fr auto; gap: .15rem 1rem; align-items: center; }
+li.device .browser { font-weight: 600; }
+li.device .muted { grid-column: 1; font-size: .875rem; }
+li.device form, li.device .this-device { grid-column: 2; grid-row: 1 / span 2; }
+.this-device { color: var(--muted); font-size: .875rem; }
 footer { color: var(--muted); font-size: .875rem; }
 footer a { color: var(--accent); }
 `

@@ -354,17 +354,15 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * Signs `owner` out everywhere (but `except`, e.g. the current session): ends each of the
-   * owner's sessions as destroyed, so their next request gets a fresh session and in-flight ones
-   * are refused. Resolves how many it ended.
+   * owner's sessions, so their next request gets a fresh session (and can sign in again) and
+   * requests already in flight are refused. Resolves how many it ended.
    */
   async revokeOwned(owner: Owner, options: { except?: Session<Data> } = {}): Promise<number> {
     const except = options.except?.[kState]
     const keep = except === undefined || except.token === '' ? undefined : except.key
     let count = 0
     for (const row of await this.#owned(owner)) {
-      if (row.key !== keep && (await this.#end(row.key, 'destroyed', undefined)) !== undefined) {
-        count++
-      }
+      if (row.key !== keep && (await this.#revokeKey(row.key))) count++
     }
     return count
   }
@@ -373,7 +371,23 @@ export class SessionManager<Data extends object = SessionData> {
   async revoke(owner: Owner, id: string): Promise<boolean> {
     const row = (await this.#owned(owner)).find((r) => handleOf(r.key) === id)
     if (row === undefined) return false
-    return (await this.#end(row.key, 'destroyed', undefined)) !== undefined
+    return this.#revokeKey(row.key)
+  }
+
+  // Ended, but not remembered as ended: the revoked browser has no new cookie or logout to
+  // protect, so its next request gets a fresh session and can sign in again at once. Requests it
+  // has in flight are refused all the same, since the row is gone.
+  async #revokeKey(key: string): Promise<boolean> {
+    const store = this.#options.store
+    try {
+      if (store.end !== undefined) {
+        return (await store.end(key, 'destroyed', new Date(this.#options.clock()))) !== undefined
+      }
+      await store.delete(key)
+      return true
+    } catch (err) {
+      throw toStoreError(err, store.end !== undefined ? 'end' : 'delete')
+    }
   }
 
   #fresh(): Session<Data> {

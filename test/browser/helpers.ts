@@ -95,7 +95,7 @@ export function rowExpiry(dbPath: string, token: string): number {
 export async function submit(page: Page, button: string): Promise<void> {
   // The form posts redirect back to the same URL, so waitForURL would resolve at once.
   const navigated = page.waitForEvent('framenavigated', (f) => f === page.mainFrame())
-  await page.getByRole('button', { name: button }).click()
+  await page.getByRole('button', { name: button, exact: true }).click()
   await navigated
   await page.waitForLoadState('load')
 }
