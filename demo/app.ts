@@ -2,7 +2,7 @@ import http from 'node:http'
 import { loadAndSave } from '../src/adapters/node.ts'
 import { SessionManager } from '../src/index.ts'
 import type { DemoData, DemoSessions } from './routes.ts'
-import { pageRoutes, seedRoutes } from './routes.ts'
+import { pageRoutes } from './routes.ts'
 import type { DemoStore } from './store.ts'
 import { openDemoStore } from './store.ts'
 
@@ -35,7 +35,8 @@ export interface DemoServer {
 
 /**
  * Builds the demo app on a session store at `dbPath`: the seed's `/put` and `/get`, and a page at
- * `/` with sign-in, remember me, a visit counter, a flash message and sign-out.
+ * `/` with sign-in, remember me, a visit counter for signed-in users, a flash message, the
+ * user's sessions and sign-out. An anonymous page view stores nothing and sets no cookie.
  *
  * @example
  * const demo = createDemoServer({ dbPath: 'sessions.db' })
@@ -54,13 +55,8 @@ export function createDemoServer(options: DemoOptions): DemoServer {
     deviceInfo: true,
     ...clock,
   })
-  // The seed's routes keep the seed's defaults (a persistent cookie) on the same store and cookie.
-  const seedSessions = new SessionManager<DemoData>({ store, ...clock })
-  const page = loadAndSave(sessions, pageRoutes(sessions))
-  const seed = loadAndSave(seedSessions, seedRoutes(seedSessions))
-  const server = http.createServer((req, res) =>
-    req.url === '/put' || req.url === '/get' ? seed(req, res) : page(req, res),
-  )
+  // One manager for every route, the seed's /put and /get included: one cookie, one set of rules.
+  const server = http.createServer(loadAndSave(sessions, pageRoutes(sessions)))
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {

@@ -6,7 +6,7 @@ import { STYLES } from './styles.ts'
 export interface PageView {
   /** The signed-in name, or '' when signed out. */
   user: string
-  /** Page views in this session, this one included. */
+  /** Page views since signing in, this one included; 0 when signed out (nothing is counted). */
   visits: number
   /** A one-time message, or ''. */
   flash: string
@@ -107,11 +107,18 @@ export function renderPage(view: PageView): string {
 <h1><span>sessionkit</span> demo</h1>
 <p class="lead">Server-side sessions in a SQLite file; the browser only holds an HttpOnly cookie.</p>
 ${flash}${view.user === '' ? signInCard() : `${signedInCard(view)}\n${devicesCard(view.devices)}`}
-<section class="card">
+${
+  view.user === ''
+    ? `<section class="card">
+  <h2>Visits</h2>
+  <p class="muted" id="visits-anonymous">Sign in to count your page views. Until you do something, this site stores no session for you and sends no cookie.</p>
+</section>`
+    : `<section class="card">
   <h2>Visits</h2>
   <p class="stat" id="visits">${view.visits}</p>
-  <p class="muted">${view.visits === 1 ? 'page view' : 'page views'} in this session, this one included</p>
-</section>
+  <p class="muted">${view.visits === 1 ? 'page view' : 'page views'} since you signed in, this one included</p>
+</section>`
+}
 <footer>
   The seed example: <a href="/put">/put</a> stores a message, <a href="/get">/get</a> reads it back.
 </footer>

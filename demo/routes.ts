@@ -64,11 +64,13 @@ function isRemembered(session: Session<DemoData>): boolean {
 
 async function home(sessions: DemoSessions, req: IncomingMessage, res: ServerResponse) {
   const session = sessions.from(req)
-  // Every session change comes before the first byte: after it, changes throw.
-  const visits = session.getNumber('visits') + 1
-  session.put('visits', visits)
-  const flash = session.popString('flash')
+  // Every session change comes before the first byte: after it, changes throw. Only a visitor
+  // who has done something (signed in) is counted: an anonymous page view, a crawler's, stores
+  // nothing and gets no cookie.
   const user = session.getString('user')
+  const visits = user === '' ? 0 : session.getNumber('visits') + 1
+  if (user !== '') session.put('visits', visits)
+  const flash = session.popString('flash')
   const devices = user === '' ? [] : await sessions.listOwned(user, { current: session })
   const html = renderPage({
     user,
@@ -114,20 +116,29 @@ async function revokeOthers(sessions: DemoSessions, req: IncomingMessage, res: S
 export function seedRoutes(sessions: DemoSessions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const session = sessions.from(req)
-    if (req.url === '/put') {
+    if (pathOf(req) === '/put') {
       session.put('message', 'Hello from a session!')
       res.end()
     } else res.end(session.getString('message'))
   }
 }
 
-/** The page's request handler (`/`, `/sign-in`, `/sign-out`, `/sessions/revoke`, `/sessions/revoke-others`); it expects `loadAndSave(sessions, …)` around it. */
+/** The request's path, without its query string. */
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?', 1)[0] ?? '/'
+}
+
+/** Every route of the demo (`/`, `/sign-in`, `/sign-out`, `/sessions/revoke`, `/sessions/revoke-others`, and the seed's `/put` and `/get`); it expects `loadAndSave(sessions, …)` around it. */
 export function pageRoutes(sessions: DemoSessions) {
+  const seed = seedRoutes(sessions)
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?', 1)[0]
+    const path = pathOf(req)
     const method = req.method ?? 'GET'
     const get = method === 'GET' || method === 'HEAD'
     switch (path) {
+      case '/put':
+      case '/get':
+        return seed(req, res)
       case '/':
         if (get) return home(sessions, req, res)
         return send(res, 405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' })

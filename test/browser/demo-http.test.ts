@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_FORM_BYTES } from '../../demo/form.ts'
 import type { RunningDemo } from './helpers.ts'
-import { startDemo } from './helpers.ts'
+import { countRows, startDemo } from './helpers.ts'
 
 // The demo's HTTP edges, without a browser: what a form post or a stray request gets.
 describe('demo app over HTTP', () => {
@@ -30,6 +30,24 @@ describe('demo app over HTTP', () => {
     const postHome = await post('/', '')
     expect(postHome.status).toBe(405)
     expect(postHome.headers.get('allow')).toBe('GET, HEAD')
+  })
+
+  it('serves the seed routes by path, whatever the query string', async () => {
+    const put = await fetch(`${demo.base}/put?x=1`)
+    expect(put.status).toBe(200)
+    const get = await fetch(`${demo.base}/get?y=2`, { headers: { cookie: cookieOf(put) } })
+    expect(await get.text()).toBe('Hello from a session!')
+  })
+
+  it('gives an anonymous page view no cookie and writes no row, however many views', async () => {
+    const rows = () => countRows(demo.dbPath)
+    const before = rows()
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${demo.base}/`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('set-cookie')).toBeNull()
+    }
+    expect(rows()).toBe(before)
   })
 
   it('sends the page with a CSP that allows no script', async () => {

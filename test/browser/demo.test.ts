@@ -64,15 +64,29 @@ describe.skipIf(!hasChromium)(
       const put = await page.goto(`${demo.base}/put`)
       expect(put?.status()).toBe(200)
       expect(await put?.text()).toBe('')
-      const get = await page.goto(`${demo.base}/get`)
+      const get = await page.goto(`${demo.base}/get?from=test`)
       expect(await get?.text()).toBe('Hello from a session!')
-      // The seed's manager keeps SCS's default: a persistent cookie.
-      expect((await sessionCookie(page.context()))?.expires).toBeGreaterThan(Date.now() / 1000)
+      // One manager for every route: the same browser-session cookie as the page's.
+      expect((await sessionCookie(page.context()))?.expires).toBe(-1)
+      // The page then shows the same session, not a second one.
+      const before = await token(page)
+      await page.goto(`${demo.base}/`)
+      expect(await token(page)).toBe(before)
+    })
+
+    it('stores nothing and sets no cookie for an anonymous page view', async () => {
+      const page = await newPage()
+      const response = await page.goto(`${demo.base}/`)
+      expect(await response?.headerValue('set-cookie')).toBeNull()
+      expect(await sessionCookie(page.context())).toBeUndefined()
+      expect(await page.locator('#visits-anonymous').count()).toBe(1)
+      await page.reload()
+      expect(await sessionCookie(page.context())).toBeUndefined()
     })
 
     it('sets an HttpOnly, SameSite=Lax, Path=/ browser-session cookie that scripts cannot read', async () => {
       const page = await newPage()
-      const response = await page.goto(`${demo.base}/`)
+      const response = await page.goto(`${demo.base}/put`)
       expect(await response?.headerValue('set-cookie')).toMatch(
         /^session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax$/,
       )
@@ -84,6 +98,7 @@ describe.skipIf(!hasChromium)(
 
     it('renews the token on sign-in and keeps the user signed in across a reload', async () => {
       const page = await newPage()
+      await page.goto(`${demo.base}/put`)
       await page.goto(`${demo.base}/`)
       const before = await token(page)
       await signIn(page, demo.base, 'Ada')
@@ -96,9 +111,9 @@ describe.skipIf(!hasChromium)(
       expect(await token(page)).toBe(after)
     })
 
-    it('counts visits per session, one per page view', async () => {
+    it('counts visits per session once signed in, one per page view', async () => {
       const page = await newPage()
-      await page.goto(`${demo.base}/`)
+      await signIn(page, demo.base, 'Visitor')
       expect(await page.locator('#visits').textContent()).toBe('1')
       await page.reload()
       await page.reload()
@@ -143,8 +158,8 @@ describe.skipIf(!hasChromium)(
       expect(rowExists(demo.dbPath, signedIn)).toBe(false)
       expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
       await page.screenshot({ path: join(ARTIFACTS, 'demo-signed-out.png'), fullPage: true })
-      // The page view after the redirect starts a new anonymous session, never the old one.
-      expect(await token(page)).not.toBe(signedIn)
+      // The page view after the redirect is anonymous: it stores nothing, so no cookie at all.
+      expect(await sessionCookie(page.context())).toBeUndefined()
     })
 
     it('lists a user’s devices and signs one out from the other: A is signed out on reload, B stays', async () => {
@@ -185,8 +200,8 @@ describe.skipIf(!hasChromium)(
       await ada.reload()
       expect(await ada.locator('#user').textContent()).toBe('Ada')
       expect(await bob.locator('#user').textContent()).toBe('Bob')
-      expect(await ada.locator('#visits').textContent()).toBe('4')
-      expect(await bob.locator('#visits').textContent()).toBe('2')
+      expect(await ada.locator('#visits').textContent()).toBe('3')
+      expect(await bob.locator('#visits').textContent()).toBe('1')
       expect(await token(ada)).not.toBe(await token(bob))
     })
 

@@ -67,6 +67,16 @@ export async function sessionCookie(context: BrowserContext) {
 }
 
 /** Whether the SQLite file holds a row for `token`, read through a separate connection. */
+/** How many session rows the demo's file holds. */
+export function countRows(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true })
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n
+  } finally {
+    db.close()
+  }
+}
+
 export function rowExists(dbPath: string, token: string): boolean {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true })
   try {
