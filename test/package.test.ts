@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -31,7 +33,20 @@ describe('package shape', () => {
   })
 
   it('builds with tsc and every subpath loads from the built package by its name', async () => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' })
+    // The build into a folder of its own: dist/ (made by `npm install`'s prepare) stays as it
+    // is while other tests, the examples among them, load the package from it.
+    const out = mkdtempSync(join(tmpdir(), 'sessionkit-build-'))
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', out], {
+        cwd: root,
+        stdio: 'pipe',
+      })
+      for (const [, target] of subpaths) {
+        expect(existsSync(join(out, target.types.replace('./dist/', ''))), target.types).toBe(true)
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true })
+    }
     for (const [name, target] of subpaths) {
       expect(existsSync(new URL(target.types, root)), target.types).toBe(true)
       const mod = (await import(`sessionkit${name.slice(1)}`)) as Record<string, unknown>

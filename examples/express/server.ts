@@ -1,8 +1,8 @@
 // The seed's example on Express 5: /put stores a message in the session, /get reads it back.
-// Run: npx tsx examples/express/server.ts   (in an app, import from 'sessionkit/express')
+// Run: npx tsx examples/express/server.ts   (the imports are the package's own names: copy it into an app as it is)
 import express from 'express'
-import { loadAndSave } from '../../src/adapters/express.ts'
-import { SessionManager } from '../../src/index.ts'
+import { SessionManager } from 'sessionkit'
+import { loadAndSave } from 'sessionkit/express'
 
 const sessions = new SessionManager<{ message: string }>()
 const app = express()

@@ -1,8 +1,8 @@
 // The seed's example on Fastify 5: /put stores a message in the session, /get reads it back.
-// Run: npx tsx examples/fastify/server.ts   (in an app, import from 'sessionkit/fastify')
+// Run: npx tsx examples/fastify/server.ts   (the imports are the package's own names: copy it into an app as it is)
 import Fastify from 'fastify'
-import { loadAndSave } from '../../src/adapters/fastify.ts'
-import { SessionManager } from '../../src/index.ts'
+import { SessionManager } from 'sessionkit'
+import { loadAndSave } from 'sessionkit/fastify'
 
 const sessions = new SessionManager<{ message: string }>()
 const app = Fastify()

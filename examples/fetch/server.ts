@@ -1,9 +1,9 @@
 // The seed's example as a Fetch handler, `(Request) => Response`, served here on Node by
 // @hono/node-server; Deno.serve, Bun.serve or a Worker's `fetch` take the same handler.
-// Run: npx tsx examples/fetch/server.ts   (in an app, import from 'sessionkit/fetch')
+// Run: npx tsx examples/fetch/server.ts   (the imports are the package's own names: copy it into an app as it is)
 import { serve } from '@hono/node-server'
-import { loadAndSave } from '../../src/adapters/fetch.ts'
-import { SessionManager } from '../../src/index.ts'
+import { SessionManager } from 'sessionkit'
+import { loadAndSave } from 'sessionkit/fetch'
 
 const sessions = new SessionManager<{ message: string }>()
 

@@ -1,10 +1,10 @@
 // The seed's example on Hono 4, served on Node by @hono/node-server: /put stores a message in
 // the session, /get reads it back.
-// Run: npx tsx examples/hono/server.ts   (in an app, import from 'sessionkit/hono')
+// Run: npx tsx examples/hono/server.ts   (the imports are the package's own names: copy it into an app as it is)
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { loadAndSave } from '../../src/adapters/hono.ts'
-import { SessionManager } from '../../src/index.ts'
+import { SessionManager } from 'sessionkit'
+import { loadAndSave } from 'sessionkit/hono'
 
 const sessions = new SessionManager<{ message: string }>()
 const app = new Hono()

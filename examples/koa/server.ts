@@ -1,8 +1,8 @@
 // The seed's example on Koa 3: /put stores a message in the session, /get reads it back.
-// Run: npx tsx examples/koa/server.ts   (in an app, import from 'sessionkit/koa')
+// Run: npx tsx examples/koa/server.ts   (the imports are the package's own names: copy it into an app as it is)
 import Koa from 'koa'
-import { loadAndSave } from '../../src/adapters/koa.ts'
-import { SessionManager } from '../../src/index.ts'
+import { SessionManager } from 'sessionkit'
+import { loadAndSave } from 'sessionkit/koa'
 
 const sessions = new SessionManager<{ message: string }>()
 const app = new Koa()

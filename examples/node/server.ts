@@ -1,8 +1,8 @@
 // The seed's example on node:http: /put stores a message in the session, /get reads it back.
-// Run: npx tsx examples/node/server.ts   (in an app, import from 'sessionkit' and 'sessionkit/node')
+// Run: npx tsx examples/node/server.ts   (the imports are the package's own names: copy it into an app as it is)
 import http from 'node:http'
-import { loadAndSave } from '../../src/adapters/node.ts'
-import { SessionManager } from '../../src/index.ts'
+import { SessionManager } from 'sessionkit'
+import { loadAndSave } from 'sessionkit/node'
 
 const sessions = new SessionManager<{ message: string }>()
 
