@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { StoreError } from '../src/index.ts'
 import { PostgresStore } from '../src/stores/postgres.ts'
 import { freePort } from './helpers/http.ts'
-import { serviceUrl } from './services.ts'
+import { named, serviceUrl } from './services.ts'
 import { describeStore } from './store-contract.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -21,10 +21,11 @@ function newPool(connectionString: string): pg.Pool {
   return pool
 }
 
-if (url !== undefined) {
+describe.skipIf(url === undefined)(named('PostgreSQL', 'postgres', url), () => {
+  const pgUrl = url as string
   // Each file uses its own tables, so test files running in parallel never share rows.
   describeStore('PostgresStore', async () => {
-    const pool = newPool(url)
+    const pool = newPool(pgUrl)
     const store = new PostgresStore(pool, { cleanupInterval: 0, tableName: 'contract_sessions' })
     await store.ready()
     return {
@@ -46,7 +47,7 @@ if (url !== undefined) {
       Number((await pool.query('SELECT COUNT(*) AS n FROM sessions')).rows[0].n)
 
     beforeAll(async () => {
-      pool = newPool(url)
+      pool = newPool(pgUrl)
       store = new PostgresStore(pool, { cleanupInterval: 0 })
       await store.ready()
     })
@@ -143,7 +144,7 @@ if (url !== undefined) {
   describe('PostgresStore schema and modes', () => {
     let pool: pg.Pool
     beforeAll(() => {
-      pool = newPool(url)
+      pool = newPool(pgUrl)
     })
     afterAll(async () => {
       await pool.end()
@@ -245,7 +246,7 @@ if (url !== undefined) {
       await expect(store.find('k')).rejects.toThrow(/closed/)
     })
   })
-}
+})
 
 describe('PostgresStore failures', () => {
   it('rejects with a StoreError whose cause is the driver error when the server refuses', async () => {

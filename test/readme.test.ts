@@ -16,7 +16,7 @@ describe('README code blocks', () => {
     const dir = join(root, 'test-results', 'readme')
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(dir, { recursive: true })
-    blocks.forEach((code, i) => writeFileSync(join(dir, `block-${i + 1}.ts`), code))
+    for (const [i, code] of blocks.entries()) writeFileSync(join(dir, `block-${i + 1}.ts`), code)
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../src/index.ts'
 import { type IORedisClient, RedisStore } from '../src/stores/redis.ts'
 import { freePort } from './helpers/http.ts'
-import { serviceUrl } from './services.ts'
+import { named, serviceUrl } from './services.ts'
 import { describeStore } from './store-contract.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -34,9 +34,10 @@ function ioRedis(base: string, db: number): Redis {
   return client
 }
 
-if (url !== undefined) {
+describe.skipIf(url === undefined)(named('Redis', 'redis', url), () => {
+  const redisUrl = url as string
   describeStore('RedisStore (node-redis v5)', async () => {
-    const client = await nodeRedis(url, 1)
+    const client = await nodeRedis(redisUrl, 1)
     return {
       store: new RedisStore(client),
       reset: async () => {
@@ -50,7 +51,7 @@ if (url !== undefined) {
 
   // node-redis v4 (the `redis4` alias of redis@4) reads `returnBuffers` where v5 reads `typeMapping`.
   describeStore('RedisStore (node-redis v4)', async () => {
-    const client = createClientV4({ url, database: 3 })
+    const client = createClientV4({ url: redisUrl, database: 3 })
     client.on('error', () => {})
     await client.connect()
     return {
@@ -65,7 +66,7 @@ if (url !== undefined) {
   })
 
   describeStore('RedisStore (ioredis)', async () => {
-    const client = ioRedis(url, 2)
+    const client = ioRedis(redisUrl, 2)
     return {
       store: new RedisStore(client),
       reset: async () => {
@@ -88,8 +89,8 @@ if (url !== undefined) {
     let close: () => void
 
     beforeAll(async () => {
-      raw = ioRedis(url, db)
-      const client = await make(url, db)
+      raw = ioRedis(redisUrl, db)
+      const client = await make(redisUrl, db)
       store = new RedisStore(client)
       close = () => ('destroy' in client ? client.destroy() : client.disconnect())
     })
@@ -191,7 +192,7 @@ if (url !== undefined) {
     })
 
     it('uses a configured prefix, escaping glob characters for SCAN', async () => {
-      const client = await make(url, db)
+      const client = await make(redisUrl, db)
       const prefixed = new RedisStore(client, { prefix: 'app*[1]:' })
       await prefixed.commit('t', enc('mine'), inMinutes(1))
       await raw.set('appX1:u', 'not mine', 'PX', 60_000)
@@ -205,7 +206,7 @@ if (url !== undefined) {
   describe('RedisStore#all', () => {
     let raw: Raw
     beforeAll(() => {
-      raw = ioRedis(url, 5)
+      raw = ioRedis(redisUrl, 5)
     })
     afterAll(() => {
       raw.disconnect()
@@ -229,7 +230,7 @@ if (url !== undefined) {
       expect(sent).not.toContain('KEYS')
     })
   })
-}
+})
 
 describe('RedisStore failures', () => {
   it('rejects invalid options and clients with messages naming them', () => {

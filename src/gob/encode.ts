@@ -15,7 +15,7 @@ import {
   UINT,
   UNSIGNED,
 } from './types.js'
-import { GobFormatError, GobWriter } from './wire.js'
+import { GobWriter } from './wire.js'
 
 // The ids this encoder gives the types it defines, in the order Go's encoder defines them for
 // SCS's struct in a fresh stream; any ids of 64 and up would do, since each stream says its own.
