@@ -9,6 +9,11 @@ export type CommitMode = 'insert' | 'update'
 /** Why a token stopped naming a session: its data moved to a new token, or it was logged out. */
 export type EndReason = 'renewed' | 'destroyed'
 
+/** A stored reason as an EndReason, or undefined for anything else (a row another program wrote). */
+export function toEndReason(value: unknown): EndReason | undefined {
+  return value === 'renewed' || value === 'destroyed' ? value : undefined
+}
+
 /** The device a session was signed in from, as its first request to carry an owner showed it. */
 export interface DeviceInfo {
   userAgent?: string

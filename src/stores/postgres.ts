@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
+import { toEndReason } from '../store.js'
 import { withTimeout } from './timeout.js'
 
 /** One statement as the store sends it: pg's query config (a named statement is prepared once per connection). */
@@ -297,8 +298,7 @@ export class PostgresStore implements IterableStore, Disposable {
   /** Why `key` was ended, while that is remembered (see `Store#ended`). */
   async ended(key: string): Promise<EndReason | undefined> {
     const { rows } = await this.#run('ended', 'ended', [key])
-    const reason = (rows[0] as { reason?: unknown } | undefined)?.reason
-    return reason === 'renewed' || reason === 'destroyed' ? reason : undefined
+    return toEndReason((rows[0] as { reason?: unknown } | undefined)?.reason)
   }
 
   /** Files `key` under `owner` in the owner index (see `Store#setOwner`); its table and trigger are made on first use. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { StoreError } from '../errors.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
+import { toEndReason } from '../store.js'
 import { withTimeout } from './timeout.js'
 
 /** The per-command options the store passes to node-redis (v5 reads `typeMapping`, v4 `returnBuffers`), so values come back as bytes. */
@@ -236,8 +237,7 @@ export class RedisStore implements IterableStore, Disposable {
   /** Why `key` was ended, while its marker lives (see `Store#ended`). */
   async ended(key: string): Promise<EndReason | undefined> {
     const reason = toBytes(await this.#run('ended', ['GET', endedKeyOf(this.#prefix + key)]))
-    const text = reason === undefined ? undefined : Buffer.from(reason).toString()
-    return text === 'renewed' || text === 'destroyed' ? text : undefined
+    return toEndReason(reason === undefined ? undefined : Buffer.from(reason).toString())
   }
 
   /**

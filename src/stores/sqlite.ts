@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
+import { toEndReason } from '../store.js'
 import { assertWritable } from './sqlite-access.js'
 import { WriteGroup } from './sqlite-batch.js'
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
@@ -282,8 +283,7 @@ export class SQLiteStore implements IterableStore, Disposable {
       if (isMissingTable(err)) return undefined
       throw err
     }
-    const reason = row?.reason
-    return reason === 'renewed' || reason === 'destroyed' ? reason : undefined
+    return toEndReason(row?.reason)
   }
 
   /** Files `key` under `owner` in the owner index (see `Store#setOwner`); the index table and its trigger are made on first use. */
