@@ -15,7 +15,7 @@ interface Vector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../shared/reference/gob-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./fixtures/gob-vectors.json', import.meta.url), 'utf8'),
 ) as Vector[]
 const vector = (description: string): Uint8Array => {
   const v = vectors.find((x) => x.description === description)
