@@ -6,10 +6,11 @@ export type SessionErrorCode =
   | 'ERR_SESSION_SENT'
   | 'ERR_OPTIONS'
   | 'ERR_NOT_ITERABLE'
+  | 'ERR_TOO_LARGE'
 
 /** Every error sessionkit raises: a stable `code`, a message that says what to do, and the underlying `cause`. */
 export class SessionError extends Error {
-  /** The stable code: `ERR_STORE`, `ERR_CODEC`, `ERR_NO_SESSION`, `ERR_SESSION_SENT`, `ERR_OPTIONS` or `ERR_NOT_ITERABLE`. */
+  /** The stable code: `ERR_STORE`, `ERR_CODEC`, `ERR_NO_SESSION`, `ERR_SESSION_SENT`, `ERR_OPTIONS`, `ERR_NOT_ITERABLE` or `ERR_TOO_LARGE`. */
   readonly code: SessionErrorCode
 
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {

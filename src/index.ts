@@ -14,7 +14,7 @@ export type {
 } from './options.js'
 export type { Owner, SessionInfo } from './owners.js'
 export type { RefusedReason, SessionData, SessionKey, SessionStatus } from './session.js'
-export { REMEMBER_ME_KEY, Session, ZERO_TIME } from './session.js'
+export { IDLE_TIMEOUT_KEY, REMEMBER_ME_KEY, Session, ZERO_TIME } from './session.js'
 export type { CommitResult, IterateResult } from './session-manager.js'
 export { SessionManager } from './session-manager.js'
 export type {

@@ -59,6 +59,12 @@ export interface SessionManagerOptions<Data extends object = SessionData> {
   owner?: SessionKey<Data>
   /** With `owner`: record the User-Agent and client IP an adapter saw when a session got its owner. @default false */
   deviceInfo?: boolean
+  /**
+   * The largest encoded session a commit writes, in bytes; a larger one fails with
+   * `ERR_TOO_LARGE` before any byte of the response, and nothing is written. 0 turns it off.
+   * @default 65_536 (64 KiB)
+   */
+  maxBytes?: number
   /** The clock in ms since the epoch; tests inject one. @default Date.now */
   clock?: () => number
 }
@@ -77,6 +83,7 @@ export interface ResolvedOptions {
   endedTokenTtl: number
   owner: string | undefined
   deviceInfo: boolean
+  maxBytes: number
   clock: () => number
 }
 
@@ -97,6 +104,7 @@ const TOP_KEYS = new Set<string>([
   'endedTokenTtl',
   'owner',
   'deviceInfo',
+  'maxBytes',
   'clock',
 ])
 const COOKIE_KEYS = new Set<string>([
@@ -132,6 +140,14 @@ function duration(value: unknown, option: string, fallback: number, allowZero: b
       option,
       `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`,
     )
+  }
+  return value
+}
+
+function byteCount(value: unknown): number {
+  if (value === undefined) return 65_536
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    invalid('maxBytes', `must be a non-negative integer number of bytes, got ${String(value)}`)
   }
   return value
 }
@@ -189,6 +205,20 @@ function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
     invalid(
       'cookie.sameSite',
       `'none' needs cookie.secure: true; browsers reject SameSite=None cookies without Secure`,
+    )
+  }
+  // Browsers honour these prefixes case-insensitively and refuse a cookie that breaks their rules.
+  const lower = name.toLowerCase()
+  if (lower.startsWith('__host-') && (!secure || path !== '/' || domain !== undefined)) {
+    invalid(
+      'cookie.name',
+      `"${name}" uses the __Host- prefix, which needs cookie.secure: true, cookie.path: '/' and no cookie.domain; browsers reject it otherwise`,
+    )
+  }
+  if (lower.startsWith('__secure-') && !secure) {
+    invalid(
+      'cookie.name',
+      `"${name}" uses the __Secure- prefix, which needs cookie.secure: true; browsers reject it otherwise`,
     )
   }
   if (partitioned && !secure) {
@@ -291,6 +321,7 @@ export function resolveOptions<Data extends object>(
     endedTokenTtl: duration(options.endedTokenTtl, 'endedTokenTtl', 60_000, true),
     owner,
     deviceInfo,
+    maxBytes: byteCount(options.maxBytes),
     clock,
     // Built last so a bad option never leaves a default store's timer behind.
     store: store ?? new MemoryStore({ clock: options.clock ?? Date.now }),

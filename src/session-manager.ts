@@ -10,7 +10,7 @@ import { resolveOptions } from './options.js'
 import type { Owner, SessionInfo } from './owners.js'
 import { handleOf, ownerOf, SeenThrottle, toSessionInfo } from './owners.js'
 import type { RefusedReason, SessionData, SessionHost, SessionState } from './session.js'
-import { blankState, kState, REMEMBER_ME_KEY, Session } from './session.js'
+import { blankState, idleTimeoutOf, kState, REMEMBER_ME_KEY, Session } from './session.js'
 import type { DeviceInfo, EndReason, OwnedSession, Store } from './store.js'
 import { isIterableStore } from './store.js'
 import { generateToken, hashToken, isValidToken } from './token.js'
@@ -132,7 +132,7 @@ export class SessionManager<Data extends object = SessionData> {
     state.key = key
     state.values = record.values instanceof Map ? record.values : new Map()
     // SCS: with an idle timeout every request re-commits, so a load is already a modification.
-    if (this.#options.idleTimeout > 0) state.status = 'modified'
+    if (idleTimeoutOf(state.values, this.#options.idleTimeout) > 0) state.status = 'modified'
     state.stored = true
     state.saved = data
     const ownerKey = this.#options.owner
@@ -174,23 +174,23 @@ export class SessionManager<Data extends object = SessionData> {
     if (state.key === '') state.key = this.#host.keyFor(state.token)
     let data: Uint8Array | undefined
     if (state.dirty) {
-      data = encode(this.#options.codec, new Date(state.deadline), state.values)
+      data = this.#encode(state)
       // A put of the value already stored (the seed's /put) changes nothing in the row.
       if (state.stored && state.saved !== undefined && sameBytes(data, state.saved)) {
         state.dirty = false
       }
     }
     const changed = state.dirty
-    let expiry = this.#expiryOf(state.deadline)
+    let expiry = this.#expiryOf(state.deadline, state.values)
     let committed: boolean
-    if (!state.dirty && state.stored && this.#canRefresh()) {
-      committed = await this.#refresh(state.key, expiry)
+    if (!state.dirty && state.stored && this.#canRefresh(state)) {
+      committed = await this.#refresh(state, state.key, expiry)
     } else if (state.stored && state.saved !== undefined && this.#options.store.replace) {
-      data ??= encode(this.#options.codec, new Date(state.deadline), state.values)
+      data ??= this.#encode(state)
       committed = await this.#merge(state, data)
-      expiry = this.#expiryOf(state.deadline)
+      expiry = this.#expiryOf(state.deadline, state.values)
     } else {
-      data ??= encode(this.#options.codec, new Date(state.deadline), state.values)
+      data ??= this.#encode(state)
       try {
         committed = await this.#options.store.commit(
           state.key,
@@ -408,20 +408,39 @@ export class SessionManager<Data extends object = SessionData> {
     return { token: state.token, expiry: new Date(state.deadline), committed: false }
   }
 
-  #expiryOf(deadline: number): number {
-    const { idleTimeout, clock } = this.#options
-    return idleTimeout > 0 ? Math.min(deadline, clock() + idleTimeout) : deadline
+  // Encoded for a write, and refused whole when over maxBytes: nothing of it reaches the store.
+  #encode(state: SessionState): Uint8Array {
+    const data = encode(this.#options.codec, new Date(state.deadline), state.values)
+    const limit = this.#options.maxBytes
+    if (limit > 0 && data.byteLength > limit) {
+      throw new SessionError(
+        'ERR_TOO_LARGE',
+        `the session is ${data.byteLength} bytes encoded, over the maxBytes limit of ${limit}; store less in it (large data belongs in your database, keyed by the session's user)`,
+      )
+    }
+    return data
+  }
+
+  #expiryOf(deadline: number, values?: ReadonlyMap<string, unknown>): number {
+    const { clock } = this.#options
+    const idle = idleTimeoutOf(values, this.#options.idleTimeout)
+    return idle > 0 ? Math.min(deadline, clock() + idle) : deadline
   }
 
   // Unchanged data: without an idle timeout the row's expiry is the deadline inside its data, so
   // nothing is written; with one only the expiry moves, where the store can do that alone.
-  #canRefresh(): boolean {
-    return this.#options.idleTimeout === 0 || this.#options.store.touch !== undefined
+  #canRefresh(state: SessionState): boolean {
+    return (
+      idleTimeoutOf(state.values, this.#options.idleTimeout) === 0 ||
+      this.#options.store.touch !== undefined
+    )
   }
 
-  async #refresh(key: string, expiry: number): Promise<boolean> {
+  async #refresh(state: SessionState, key: string, expiry: number): Promise<boolean> {
     const store = this.#options.store
-    if (this.#options.idleTimeout === 0 || store.touch === undefined) return true
+    if (idleTimeoutOf(state.values, this.#options.idleTimeout) === 0 || store.touch === undefined) {
+      return true
+    }
     try {
       return await store.touch(key, new Date(expiry))
     } catch (err) {
@@ -444,7 +463,7 @@ export class SessionManager<Data extends object = SessionData> {
           state.key,
           expected,
           data,
-          new Date(this.#expiryOf(state.deadline)),
+          new Date(this.#expiryOf(state.deadline, state.values)),
         )
       } catch (err) {
         throw toStoreError(err, 'commit')
@@ -463,9 +482,9 @@ export class SessionManager<Data extends object = SessionData> {
       // The next round's base is what won this one, so only this request's changes travel.
       state.saved = result
       expected = result
-      data = encode(this.#options.codec, new Date(state.deadline), state.values)
-      if (sameBytes(data, result) && this.#canRefresh()) {
-        return this.#refresh(state.key, this.#expiryOf(state.deadline))
+      data = this.#encode(state)
+      if (sameBytes(data, result) && this.#canRefresh(state)) {
+        return this.#refresh(state, state.key, this.#expiryOf(state.deadline, state.values))
       }
     }
   }

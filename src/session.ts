@@ -24,6 +24,18 @@ export type RefusedReason = EndReason | 'missing'
 /** The key SCS's RememberMe stores; it is part of the session's data. */
 export const REMEMBER_ME_KEY = '__rememberMe'
 
+/** The key `Session#setIdleTimeout` stores a session's own idle timeout under, in ms. */
+export const IDLE_TIMEOUT_KEY = '__idleTimeout'
+
+/** @internal A session's idle timeout: its own when set with setIdleTimeout, else the manager's. */
+export function idleTimeoutOf(
+  values: ReadonlyMap<string, unknown> | undefined,
+  fallback: number,
+): number {
+  const own = values?.get(IDLE_TIMEOUT_KEY)
+  return typeof own === 'number' && own > 0 ? own : fallback
+}
+
 /** Go's zero time.Time (0001-01-01T00:00:00Z), the getDate zero value. */
 export const ZERO_TIME = -62_135_596_800_000
 
@@ -238,6 +250,20 @@ export class Session<Data extends object = SessionData> {
       )
     }
     this.#write().deadline = ms
+  }
+
+  /**
+   * Gives this session its own sliding idle timeout in ms (an admin's shorter one, say), stored
+   * with the session under `__idleTimeout`; 0 goes back to the manager's `idleTimeout`. Throws a
+   * RangeError for a negative or non-finite value.
+   */
+  setIdleTimeout(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_DEADLINE) {
+      throw new RangeError(`Session#setIdleTimeout: ms must be a non-negative number, got ${ms}`)
+    }
+    const state = this.#write()
+    if (ms === 0) state.values.delete(IDLE_TIMEOUT_KEY)
+    else state.values.set(IDLE_TIMEOUT_KEY, ms)
   }
 
   /** With `cookie.persist: false`, gives this session a persistent cookie (true) or a browser-session one (false). */

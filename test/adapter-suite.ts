@@ -492,6 +492,16 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
         expect(await ok.text()).toBe(MESSAGE)
       })
 
+      it('a session over maxBytes gives an error response with no Set-Cookie and writes nothing', async () => {
+        const store = new FlakyStore({ cleanupInterval: 0 })
+        const { app } = await start({ store, maxBytes: 16 })
+        const failed = await app.request('/put')
+        expect(failed.status).toBeGreaterThanOrEqual(500)
+        expect(setCookies(failed)).toEqual([])
+        await failed.arrayBuffer()
+        expect(store.size).toBe(0)
+      })
+
       it('a failing commit gives an error response with no Set-Cookie; the next request is fine', async () => {
         const store = new FlakyStore({ cleanupInterval: 0 })
         const { app } = await start({ store })

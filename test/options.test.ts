@@ -33,6 +33,27 @@ describe('SessionManager options', () => {
     ['a path with a semicolon', { cookie: { path: '/a;b' } }, /option cookie\.path/],
     ['a bad domain', { cookie: { domain: 'exa mple.com' } }, /option cookie\.domain/],
     ['a misspelt option', { lifeTime: 1000 }, /option lifeTime is not a known option/],
+    [
+      '__Host- without Secure',
+      { cookie: { name: '__Host-session' } },
+      /cookie\.name "__Host-session" uses the __Host- prefix/,
+    ],
+    [
+      '__Host- with a Domain',
+      { cookie: { name: '__Host-s', secure: true, domain: 'example.com' } },
+      /__Host- prefix, which needs/,
+    ],
+    [
+      '__Host- on a sub-path',
+      { cookie: { name: '__host-s', secure: true, path: '/app' } },
+      /__Host- prefix/,
+    ],
+    [
+      '__Secure- without Secure',
+      { cookie: { name: '__Secure-s' } },
+      /__Secure- prefix, which needs cookie\.secure/,
+    ],
+    ['a negative maxBytes', { maxBytes: -1 }, /option maxBytes must be a non-negative integer/],
     ['a misspelt cookie option', { cookie: { httponly: true } }, /option cookie\.httponly/],
     [
       'a store without commit',
@@ -53,5 +74,18 @@ describe('SessionManager options', () => {
 
   it('accepts SameSite=None with Secure and Partitioned', () => {
     expect(make({ cookie: { sameSite: 'none', secure: true, partitioned: true } })).not.toThrow()
+  })
+})
+
+describe('SessionManager options: cookie prefixes', () => {
+  it('accepts __Host- with Secure, Path=/ and no Domain, and __Secure- with Secure', () => {
+    expect(
+      new SessionManager({ cookie: { name: '__Host-session', secure: true } }).cookieName,
+    ).toBe('__Host-session')
+    expect(
+      new SessionManager({
+        cookie: { name: '__Secure-session', secure: true, domain: 'example.com' },
+      }).cookieName,
+    ).toBe('__Secure-session')
   })
 })

@@ -613,3 +613,49 @@ describe('SessionManager: inputs at the edges', () => {
     expect((await t.store.all()).size).toBe(1)
   })
 })
+
+describe('SessionManager maxBytes and Session#setIdleTimeout', () => {
+  it('refuses a commit over maxBytes with ERR_TOO_LARGE naming the size and the limit, writing nothing', async () => {
+    const t = setup({ maxBytes: 100 })
+    const s = await t.sessions.load('')
+    s.put('blob', 'x'.repeat(200))
+    const err = (await t.sessions.commit(s).catch((e) => e)) as SessionError
+    expect(err.code).toBe('ERR_TOO_LARGE')
+    expect(err.message).toMatch(/is 2\d\d bytes encoded, over the maxBytes limit of 100/)
+    expect(t.store.calls).toEqual([])
+    s.put('blob', 'small')
+    expect((await t.sessions.commit(s)).committed).toBe(true)
+  })
+
+  it('limits sessions to 64 KiB by default, and maxBytes: 0 lifts the limit', async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('blob', 'x'.repeat(70_000))
+    await expect(t.sessions.commit(s)).rejects.toMatchObject({ code: 'ERR_TOO_LARGE' })
+    const off = setup({ maxBytes: 0 })
+    const big = await off.sessions.load('')
+    big.put('blob', 'x'.repeat(70_000))
+    expect((await off.sessions.commit(big)).committed).toBe(true)
+  })
+
+  it("gives one session its own sliding idle timeout, stored with it, and 0 returns to the manager's", async () => {
+    const t = setup()
+    const s = await t.sessions.load('')
+    s.put('role', 'admin')
+    s.setIdleTimeout(5 * 60_000)
+    const { token, expiry } = await t.sessions.commit(s)
+    expect(expiry.getTime()).toBe(t.now + 5 * 60_000)
+    t.advance(4 * 60_000)
+    const again = await t.sessions.load(token)
+    // Like a manager-wide idle timeout: every request slides the window.
+    expect(again.status).toBe('modified')
+    expect((await t.sessions.commit(again)).expiry.getTime()).toBe(t.now + 5 * 60_000)
+    t.advance(5 * 60_000 + 1)
+    expect((await t.sessions.load(token)).token).toBe('')
+    const other = await t.sessions.load('')
+    other.setIdleTimeout(60_000)
+    other.setIdleTimeout(0)
+    expect(other.has('__idleTimeout')).toBe(false)
+    expect(() => other.setIdleTimeout(-1)).toThrow(RangeError)
+  })
+})
