@@ -2,6 +2,16 @@ import type { RefusedReason, Session } from './session.js'
 
 /** What each lifecycle event a manager reports carries, by event name. */
 export interface SessionEvents<Data extends object> {
+  /** A new session was first written to the store (its token is new). */
+  created: { session: Session<Data> }
+  /** A session renewed with `renewToken` (a sign-in, say) was written under its new token. */
+  renewed: { session: Session<Data> }
+  /** A stored session was destroyed (a logout); the session still holds its values in the listener. */
+  destroyed: { session: Session<Data> }
+  /** `revoke` or `revokeOwned` ended one of an owner's sessions. */
+  revoked: { owner: string; id: string }
+  /** A store's cleanup removed expired sessions (stores that sweep: Memory, SQLite, Postgres). */
+  expired: { count: number }
   /**
    * A request's changes were dropped because its session ended elsewhere (renewed or destroyed
    * by another request): its commit wrote nothing and its response sent no Set-Cookie.

@@ -38,6 +38,7 @@ export class MemoryStore implements IterableStore, Disposable {
   // owner → key → details, and key → owner to find a key's entry.
   readonly #owners = new Map<string, Map<string, Owned>>()
   readonly #ownerOf = new Map<string, string>()
+  readonly #expiredListeners: Array<(count: number) => void> = []
   readonly #clock: () => number
   #timer: NodeJS.Timeout | undefined
 
@@ -50,7 +51,7 @@ export class MemoryStore implements IterableStore, Disposable {
     }
     this.#clock = options.clock ?? Date.now
     if (interval > 0) {
-      this.#timer = setInterval(() => this.deleteExpired(), interval)
+      this.#timer = setInterval(() => this.#reportExpired(this.deleteExpired()), interval)
       this.#timer.unref()
     }
   }
@@ -155,16 +156,35 @@ export class MemoryStore implements IterableStore, Disposable {
     return out
   }
 
-  /** Removes every expired entry now; the timer calls this. */
-  deleteExpired(): void {
+  /** Removes every expired entry now and returns how many sessions it removed; the timer calls this. */
+  deleteExpired(): number {
     const now = this.#clock()
+    let count = 0
     for (const [key, entry] of this.#items) {
       if (now > entry.expiresAt) {
         this.#items.delete(key)
         this.#disown(key)
+        count++
       }
     }
     for (const [key, marker] of this.#ended) if (now >= marker.until) this.#ended.delete(key)
+    return count
+  }
+
+  /** Calls `listener` with the number of expired entries each timed sweep removed (see `Store#onExpired`). */
+  onExpired(listener: (count: number) => void): void {
+    this.#expiredListeners.push(listener)
+  }
+
+  #reportExpired(count: number): void {
+    if (count === 0) return
+    for (const listener of this.#expiredListeners) {
+      try {
+        listener(count)
+      } catch {
+        // A listener's failure must not stop the sweep timer.
+      }
+    }
   }
 
   /** The number of entries held, expired or not. */

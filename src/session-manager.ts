@@ -51,6 +51,8 @@ export class SessionManager<Data extends object = SessionData> {
   readonly #cacheControl: string
   readonly #listeners = new Listeners<Data>()
   readonly #seen = new SeenThrottle()
+  #watchingExpiry = false
+  readonly #refreshed = new Map<string, number>()
 
   constructor(options: SessionManagerOptions<NoInfer<Data>> = {}) {
     const resolved = resolveOptions(options)
@@ -65,6 +67,8 @@ export class SessionManager<Data extends object = SessionData> {
       end: (key, reason, fallback) => this.#end(key, reason, fallback),
       reasonGone: (key) => this.#reasonGone(key),
       merge: (state, latest) => this.#mergeInto(state, latest),
+      destroyed: (session) =>
+        this.#listeners.emit('destroyed', { session: session as Session<Data> }),
     }
     this.#cookies = new CookieWriter(resolved.cookie)
     this.#cacheControl = resolved.cacheControl === 'no-store' ? 'no-store' : 'no-cache="Set-Cookie"'
@@ -208,7 +212,12 @@ export class SessionManager<Data extends object = SessionData> {
       Object.assign(state, blankState(state.deadline), { refused: reason, sealed: state.sealed })
       return this.#refuse(session, reason, changed)
     }
+    const inserted = committed && !state.stored
     state.stored = committed
+    if (inserted) {
+      this.#listeners.emit(state.renewed ? 'renewed' : 'created', { session })
+      state.renewed = false
+    }
     if (committed) {
       state.dirty = false
       if (this.#options.owner !== undefined) await this.#index(state)
@@ -231,6 +240,8 @@ export class SessionManager<Data extends object = SessionData> {
       return undefined
     }
     if (state.status === 'destroyed') return this.#cookies.expired()
+    // Nothing changed and the expiry moved recently: neither a touch nor a cookie is worth it.
+    if (!state.dirty && state.stored && this.#refreshedRecently(state)) return undefined
     return this.#commitAndCookie(session)
   }
 
@@ -301,6 +312,11 @@ export class SessionManager<Data extends object = SessionData> {
     event: E,
     listener: SessionListener<Data, E>,
   ): () => void {
+    // The store's cleanup counts reach the manager only once someone listens for them.
+    if (event === 'expired' && !this.#watchingExpiry) {
+      this.#watchingExpiry = true
+      this.#options.store.onExpired?.((count) => this.#listeners.emit('expired', { count }))
+    }
     return this.#listeners.on(event, listener)
   }
 
@@ -362,7 +378,7 @@ export class SessionManager<Data extends object = SessionData> {
     const keep = except === undefined || except.token === '' ? undefined : except.key
     let count = 0
     for (const row of await this.#owned(owner)) {
-      if (row.key !== keep && (await this.#revokeKey(row.key))) count++
+      if (row.key !== keep && (await this.#revokeKey(owner, row.key))) count++
     }
     return count
   }
@@ -371,23 +387,27 @@ export class SessionManager<Data extends object = SessionData> {
   async revoke(owner: Owner, id: string): Promise<boolean> {
     const row = (await this.#owned(owner)).find((r) => handleOf(r.key) === id)
     if (row === undefined) return false
-    return this.#revokeKey(row.key)
+    return this.#revokeKey(owner, row.key)
   }
 
   // Ended, but not remembered as ended: the revoked browser has no new cookie or logout to
   // protect, so its next request gets a fresh session and can sign in again at once. Requests it
   // has in flight are refused all the same, since the row is gone.
-  async #revokeKey(key: string): Promise<boolean> {
+  async #revokeKey(owner: Owner, key: string): Promise<boolean> {
     const store = this.#options.store
+    let ended: boolean
     try {
       if (store.end !== undefined) {
-        return (await store.end(key, 'destroyed', new Date(this.#options.clock()))) !== undefined
+        ended = (await store.end(key, 'destroyed', new Date(this.#options.clock()))) !== undefined
+      } else {
+        await store.delete(key)
+        ended = true
       }
-      await store.delete(key)
-      return true
     } catch (err) {
       throw toStoreError(err, store.end !== undefined ? 'end' : 'delete')
     }
+    if (ended) this.#listeners.emit('revoked', { owner: String(owner), id: handleOf(key) })
+    return ended
   }
 
   #fresh(): Session<Data> {
@@ -574,9 +594,28 @@ export class SessionManager<Data extends object = SessionData> {
     }
   }
 
+  // The idle window's refresh rule (idleRefresh): when this process last moved the key's expiry.
+  #refreshedRecently(state: SessionState): boolean {
+    const idle = idleTimeoutOf(state.values, this.#options.idleTimeout)
+    if (idle === 0) return false
+    const last = this.#refreshed.get(state.key)
+    if (last === undefined) return false
+    const window = this.#options.idleRefresh ?? Math.min(idle / 10, 60_000)
+    return this.#options.clock() - last <= window
+  }
+
+  #noteRefreshed(key: string): void {
+    // Bounded: forgetting costs one early refresh per session.
+    if (this.#refreshed.size >= 100_000) this.#refreshed.clear()
+    this.#refreshed.set(key, this.#options.clock())
+  }
+
   async #commitAndCookie(session: Session<Data>): Promise<string | undefined> {
     const { token, expiry, committed } = await this.commit(session)
     if (!committed) return undefined
+    if (idleTimeoutOf(session[kState].values, this.#options.idleTimeout) > 0) {
+      this.#noteRefreshed(session[kState].key)
+    }
     const persist =
       this.#options.cookie.persist || session[kState].values.get(REMEMBER_ME_KEY) === true
     return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)

@@ -57,6 +57,8 @@ export interface SessionHost {
   reasonGone(key: string): Promise<RefusedReason>
   /** Applies what this request changed since `state.saved` to `latest` (newer stored bytes), in place. */
   merge(state: SessionState, latest: Uint8Array): void
+  /** Reports that a stored session was destroyed by this request, before it is emptied. */
+  destroyed(session: Session<object>): void
 }
 
 /** @internal The mutable state of a session, shared with its manager through {@link kState}. */
@@ -81,6 +83,8 @@ export interface SessionState {
   indexed: string | undefined
   /** The device the adapter saw, recorded when the session is first filed under an owner. */
   device: DeviceInfo | undefined
+  /** renewToken ran: the next insert is a renewal (the `renewed` event), not a new session. */
+  renewed: boolean
 }
 
 /** @internal A session state with nothing in it, for `token` as stored (or not) under `key`. */
@@ -98,6 +102,7 @@ export function blankState(deadline: number): SessionState {
     refused: undefined,
     indexed: undefined,
     device: undefined,
+    renewed: false,
   }
 }
 
@@ -280,6 +285,8 @@ export class Session<Data extends object = SessionData> {
     const state = this.#assertOpen()
     if (state.refused !== undefined) return
     if (state.stored && (await this.#end(state, 'destroyed')) === undefined) return
+    // Reported while the session still holds its values: a listener wants to know whose it was.
+    if (state.stored) this.#host.destroyed(this)
     Object.assign(state, blankState(this.#host.clock() + this.#host.lifetime), {
       status: 'destroyed',
       dirty: true,
@@ -312,6 +319,7 @@ export class Session<Data extends object = SessionData> {
     state.stored = false
     state.saved = undefined
     state.indexed = undefined
+    state.renewed = true
   }
 
   /**

@@ -65,6 +65,8 @@ export interface OwnedSession extends DeviceInfo {
  *   ended, deleted by any program); `touchOwned(key, owner, at)` moves the last-seen time of
  *   `key`, filed under `owner`.
  *   Ending or deleting a session takes it out of the index (or `listOwned` skips it).
+ * - `onExpired(listener)` (optional) has the store's own cleanup call `listener` with the number
+ *   of expired sessions each sweep removed (none for stores whose server expires keys itself).
  *
  * Keys are opaque strings (a raw token, or its hash under `hashTokenInStore`); data is opaque.
  * What `end` remembers lives beside the sessions (its own table or keys), never in a session row,
@@ -92,6 +94,7 @@ export interface Store {
   ): Promise<void>
   listOwned?(owner: string): Promise<OwnedSession[]>
   touchOwned?(key: string, owner: string, at: Date): Promise<void>
+  onExpired?(listener: (count: number) => void): void
 }
 
 /** A store that can list its live sessions: `all` resolves key → data for every unexpired row (an empty map when none). */

@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest'
-import type { SessionError, Store } from '../src/index.ts'
+import { describe, expect, it, vi } from 'vitest'
+import type { SessionError, SessionManagerOptions, Store } from '../src/index.ts'
 import { generateToken, hashToken, jsonCodec, MemoryStore, SessionManager } from '../src/index.ts'
 import { failingStore, RecordingStore } from './helpers/stores.ts'
 
 const HOUR = 3600_000
 const enc = (s: string) => new TextEncoder().encode(s)
 
-function setup(options: ConstructorParameters<typeof SessionManager>[0] = {}) {
+function setup(options: SessionManagerOptions = {}) {
   let now = Date.parse('2024-01-02T15:04:05.000Z')
   const store = new RecordingStore({ cleanupInterval: 0, clock: () => now })
   const sessions = new SessionManager({ store, clock: () => now, ...options })
@@ -657,5 +657,120 @@ describe('SessionManager maxBytes and Session#setIdleTimeout', () => {
     other.setIdleTimeout(0)
     expect(other.has('__idleTimeout')).toBe(false)
     expect(() => other.setIdleTimeout(-1)).toThrow(RangeError)
+  })
+})
+
+describe('SessionManager#on: lifecycle events', () => {
+  it('reports created, renewed, destroyed and revoked, each with what an audit log needs', async () => {
+    const t = setup({ owner: 'user' })
+    const events: string[] = []
+    t.sessions.on('created', ({ session }) => events.push(`created:${session.get('user') ?? '-'}`))
+    t.sessions.on('renewed', ({ session }) => events.push(`renewed:${session.get('user')}`))
+    t.sessions.on('destroyed', ({ session }) => events.push(`destroyed:${session.get('user')}`))
+    t.sessions.on('revoked', ({ owner, id }) => events.push(`revoked:${owner}:${id.length}`))
+    const s = await t.sessions.load('')
+    s.put('visits', 1)
+    await t.sessions.commit(s)
+    await s.renewToken()
+    s.put('user', 'ada')
+    const { token } = await t.sessions.commit(s)
+    // A plain write of an existing session is neither.
+    const again = await t.sessions.load(token)
+    again.put('visits', 2)
+    await t.sessions.commit(again)
+    const other = await t.sessions.load('')
+    other.put('user', 'ada')
+    await t.sessions.commit(other)
+    expect(await t.sessions.revokeOwned('ada', { except: again })).toBe(1)
+    await (await t.sessions.load(token)).destroy()
+    expect(events).toEqual([
+      'created:-',
+      'renewed:ada',
+      'created:ada',
+      'revoked:ada:22',
+      'destroyed:ada',
+    ])
+  })
+
+  it("reports the count of each store cleanup's expired sessions", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      let now = Date.parse('2024-01-02T15:04:05.000Z')
+      const store = new MemoryStore({ cleanupInterval: 60_000, clock: () => now })
+      const sessions = new SessionManager<{ n: number }>({ store, clock: () => now })
+      const counts: number[] = []
+      sessions.on('expired', ({ count }) => counts.push(count))
+      for (let i = 0; i < 3; i++) {
+        const s = await sessions.load('')
+        s.put('n', i)
+        s.setDeadline(new Date(now + 30_000))
+        await sessions.commit(s)
+      }
+      now += 61_000
+      vi.advanceTimersByTime(60_000)
+      vi.advanceTimersByTime(60_000)
+      expect(counts).toEqual([3])
+      store.close()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('SessionManager idleRefresh', () => {
+  async function loggedIn(t: ReturnType<typeof setup>) {
+    const s = await t.sessions.load('')
+    s.put('user', 'ada')
+    await t.sessions.commitResponse(s)
+    t.store.calls.length = 0
+    return s.token
+  }
+
+  it('refreshes an unchanged session under an idle timeout only once the expiry would move by more than the window', async () => {
+    const t = setup({ idleTimeout: 20 * 60_000 })
+    const token = await loggedIn(t)
+    // Inside the default window (the smaller of a tenth of 20 min and 60 s): nothing at all.
+    t.advance(30_000)
+    expect(await t.sessions.commitResponse(await t.sessions.load(token))).toBeUndefined()
+    t.advance(29_000)
+    expect(await t.sessions.commitResponse(await t.sessions.load(token))).toBeUndefined()
+    expect(t.store.ops()).toEqual(['find', 'find'])
+    // Past it: one touch, and the cookie moves with it.
+    t.advance(2_000)
+    expect(await t.sessions.commitResponse(await t.sessions.load(token))).toContain(
+      `session=${token};`,
+    )
+    expect(t.store.ops()).toEqual(['find', 'find', 'find', 'touch'])
+  })
+
+  it('still writes every change, and with idleRefresh: 0 refreshes on every request as SCS does', async () => {
+    const t = setup({ idleTimeout: 20 * 60_000 })
+    const token = await loggedIn(t)
+    const changed = await t.sessions.load(token)
+    changed.put('user', 'bob')
+    expect(await t.sessions.commitResponse(changed)).toContain(`session=${token};`)
+    expect(t.store.ops()).toEqual(['find', 'replace'])
+    const scs = setup({ idleTimeout: 20 * 60_000, idleRefresh: 0 })
+    const every = await loggedIn(scs)
+    for (let i = 0; i < 3; i++) {
+      scs.advance(1_000)
+      expect(await scs.sessions.commitResponse(await scs.sessions.load(every))).toContain(
+        'session=',
+      )
+    }
+    expect(scs.store.ops().filter((op) => op === 'touch')).toHaveLength(3)
+  })
+
+  it('lets a session end at most the window early: idle for its timeout after its last refresh, it is gone', async () => {
+    const t = setup({ idleTimeout: 10 * 60_000, idleRefresh: 60_000 })
+    const token = await loggedIn(t)
+    t.advance(50_000)
+    await t.sessions.commitResponse(await t.sessions.load(token)) // inside the window: no refresh
+    t.advance(10 * 60_000 - 50_000 + 1)
+    expect((await t.sessions.load(token)).token).toBe('')
+  })
+
+  it('rejects an idleRefresh that is not a non-negative number of ms, naming it', () => {
+    expect(() => new SessionManager({ idleRefresh: -5 })).toThrow(/option idleRefresh/)
   })
 })

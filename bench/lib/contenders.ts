@@ -52,6 +52,15 @@ export const CONTENDERS: Contender[] = [
     quick: true,
   },
   {
+    id: 'sk-sqlite-node-idle',
+    label: 'sessionkit + SQLiteStore WAL (node:http), idleTimeout 20 min',
+    file: 'sessionkit-sqlite-node.ts',
+    store: 'sqlite',
+    framework: 'node:http',
+    env: { BENCH_IDLE_MS: String(20 * 60_000) },
+    quick: false,
+  },
+  {
     id: 'sk-sqlite-express',
     label: 'sessionkit + SQLiteStore WAL (Express)',
     file: 'sessionkit-sqlite-express.ts',

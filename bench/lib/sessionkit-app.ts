@@ -13,9 +13,12 @@ export type BenchData = {
 
 /** A SessionManager with the cookie settings every contender shares. */
 export function benchManager(store: Store): SessionManager<BenchData> {
+  // BENCH_IDLE_MS gives the idle-timeout contender its sliding window (idleRefresh at its default).
+  const idle = Number(process.env.BENCH_IDLE_MS ?? 0)
   return new SessionManager<BenchData>({
     store,
     lifetime: LIFETIME_MS,
+    idleTimeout: idle,
     cookie: { name: COOKIE_NAME, path: '/', httpOnly: true, sameSite: 'lax', secure: false },
   })
 }

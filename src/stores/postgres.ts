@@ -201,6 +201,7 @@ export class PostgresStore implements IterableStore, Disposable {
   #ownersReady: Promise<void> | undefined
   #schemaReady: boolean
   #timer: NodeJS.Timeout | undefined
+  readonly #expiredListeners: Array<(count: number) => void> = []
   #sweeping: Promise<number> | undefined
   #closed = false
 
@@ -242,7 +243,10 @@ export class PostgresStore implements IterableStore, Disposable {
     this.#names = names
     if (interval > 0) {
       this.#timer = setInterval(() => {
-        this.deleteExpired().catch((err: unknown) => this.#reportCleanupError(err))
+        this.deleteExpired().then(
+          (count) => this.#reportExpired(count),
+          (err: unknown) => this.#reportCleanupError(err),
+        )
       }, interval)
       this.#timer.unref()
     }
@@ -377,6 +381,11 @@ export class PostgresStore implements IterableStore, Disposable {
     return this.#sweeping
   }
 
+  /** Calls `listener` with the number of expired sessions each timed cleanup removed (see `Store#onExpired`). */
+  onExpired(listener: (count: number) => void): void {
+    this.#expiredListeners.push(listener)
+  }
+
   /** Stops the cleanup timer; idempotent and never blocks. */
   stopCleanup(): void {
     clearInterval(this.#timer)
@@ -496,6 +505,17 @@ export class PostgresStore implements IterableStore, Disposable {
         // Another process created the same object (or its row type) between check and CREATE.
         const code = ((err as StoreError).cause as { code?: unknown } | undefined)?.code
         if (code !== '23505' && code !== '42P07' && code !== '42710') throw err
+      }
+    }
+  }
+
+  #reportExpired(count: number): void {
+    if (count === 0) return
+    for (const listener of this.#expiredListeners) {
+      try {
+        listener(count)
+      } catch {
+        // A listener's failure must not stop the cleanup timer.
       }
     }
   }

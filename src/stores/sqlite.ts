@@ -142,6 +142,7 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #busyTimeout: number
   readonly #writes: WriteGroup
   #timer: NodeJS.Timeout | undefined
+  readonly #expiredListeners: Array<(count: number) => void> = []
   #sweeping: Promise<number> | undefined
   #closed = false
 
@@ -186,7 +187,10 @@ export class SQLiteStore implements IterableStore, Disposable {
     if (this.#createTable) this.#createSchema()
     if (interval > 0) {
       this.#timer = setInterval(() => {
-        this.deleteExpired().catch((err: unknown) => this.#reportCleanupError(err))
+        this.deleteExpired().then(
+          (count) => this.#reportExpired(count),
+          (err: unknown) => this.#reportCleanupError(err),
+        )
       }, interval)
       this.#timer.unref()
     }
@@ -353,6 +357,11 @@ export class SQLiteStore implements IterableStore, Disposable {
       this.#sweeping = undefined
     })
     return this.#sweeping
+  }
+
+  /** Calls `listener` with the number of expired sessions each timed cleanup removed (see `Store#onExpired`). */
+  onExpired(listener: (count: number) => void): void {
+    this.#expiredListeners.push(listener)
   }
 
   /** Stops the cleanup timer; idempotent and never blocks. */
@@ -528,6 +537,17 @@ export class SQLiteStore implements IterableStore, Disposable {
       // with its own clear error), so it opens without the ended-keys table.
       if (sqliteCode(err)?.startsWith('SQLITE_READONLY')) return
       throw toSQLiteStoreError(err, 'create table', endedTableName(this.#table))
+    }
+  }
+
+  #reportExpired(count: number): void {
+    if (count === 0) return
+    for (const listener of this.#expiredListeners) {
+      try {
+        listener(count)
+      } catch {
+        // A listener's failure must not stop the cleanup timer.
+      }
     }
   }
 
