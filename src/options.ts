@@ -40,6 +40,13 @@ export interface SessionManagerOptions<Data extends object = SessionData> {
    * @default the smaller of a tenth of the idle timeout and 60_000
    */
   idleRefresh?: number
+  /**
+   * For API clients: read the token from this request header instead of the cookie, and send a
+   * new or renewed token back in the same response header (an empty one when the session is
+   * destroyed), with no Set-Cookie. `'Authorization'` carries it as `Bearer <token>` both ways.
+   * @default undefined (the cookie)
+   */
+  tokenHeader?: string
   /** The session cookie's settings. */
   cookie?: CookieOptions
   /** How session values become bytes. @default jsonCodec */
@@ -84,6 +91,7 @@ export interface ResolvedOptions {
   idleTimeout: number
   /** undefined: derived from each session's idle timeout. */
   idleRefresh: number | undefined
+  tokenHeader: string | undefined
   cookie: ResolvedCookieOptions
   codec: Codec
   hashTokenInStore: boolean
@@ -106,6 +114,7 @@ const TOP_KEYS = new Set<string>([
   'lifetime',
   'idleTimeout',
   'idleRefresh',
+  'tokenHeader',
   'cookie',
   'codec',
   'hashTokenInStore',
@@ -324,10 +333,23 @@ export function resolveOptions<Data extends object>(
     options.idleRefresh === undefined
       ? undefined
       : duration(options.idleRefresh, 'idleRefresh', 0, true)
+  const tokenHeader = options.tokenHeader
+  if (
+    tokenHeader !== undefined &&
+    (typeof tokenHeader !== 'string' ||
+      !COOKIE_NAME.test(tokenHeader) ||
+      /^cookie$/i.test(tokenHeader))
+  ) {
+    invalid(
+      'tokenHeader',
+      `must be an HTTP header name other than Cookie, got ${JSON.stringify(tokenHeader)}`,
+    )
+  }
   return {
     lifetime,
     idleTimeout,
     idleRefresh,
+    tokenHeader,
     cookie,
     codec,
     hashTokenInStore: flag(options.hashTokenInStore, 'hashTokenInStore', false),

@@ -53,6 +53,8 @@ export class SessionManager<Data extends object = SessionData> {
   readonly #seen = new SeenThrottle()
   #watchingExpiry = false
   readonly #refreshed = new Map<string, number>()
+  readonly #tokenHeader: string | undefined
+  readonly #bearer: boolean
 
   constructor(options: SessionManagerOptions<NoInfer<Data>> = {}) {
     const resolved = resolveOptions(options)
@@ -71,7 +73,16 @@ export class SessionManager<Data extends object = SessionData> {
         this.#listeners.emit('destroyed', { session: session as Session<Data> }),
     }
     this.#cookies = new CookieWriter(resolved.cookie)
-    this.#cacheControl = resolved.cacheControl === 'no-store' ? 'no-store' : 'no-cache="Set-Cookie"'
+    // A token in a response header must never be cached; a cookie follows SCS's rule.
+    this.#cacheControl =
+      resolved.cacheControl === 'no-store' || resolved.tokenHeader !== undefined
+        ? 'no-store'
+        : 'no-cache="Set-Cookie"'
+    this.#tokenHeader = resolved.tokenHeader
+    this.#bearer = resolved.tokenHeader?.toLowerCase() === 'authorization'
+    this.requestHeader = resolved.tokenHeader?.toLowerCase() ?? 'cookie'
+    this.responseHeader = resolved.tokenHeader ?? 'Set-Cookie'
+    this.varyHeader = resolved.tokenHeader ?? 'Cookie'
   }
 
   /** The store sessions live in. */
@@ -84,10 +95,19 @@ export class SessionManager<Data extends object = SessionData> {
     return this.#cookies.name
   }
 
-  /** The Cache-Control value sent with every Set-Cookie. */
+  /** The Cache-Control value sent with every Set-Cookie (`no-store` with a token header). */
   get cacheControl(): string {
     return this.#cacheControl
   }
+
+  /** The request header adapters pass to `loadCookieHeader`, lower-cased: `cookie`, or the `tokenHeader`. */
+  readonly requestHeader: string
+
+  /** The response header `commitResponse`'s value goes in: `Set-Cookie`, or the `tokenHeader`. */
+  readonly responseHeader: string
+
+  /** The request header every response's Vary names: `Cookie`, or the `tokenHeader`. */
+  readonly varyHeader: string
 
   /** The error handler node:http and Express responses use. */
   get onError(): ErrorHandler {
@@ -152,8 +172,19 @@ export class SessionManager<Data extends object = SessionData> {
    * the header holds no well-formed session token.
    */
   loadCookieHeader(header: string | undefined): Session<Data> | Promise<Session<Data>> {
-    const token = readCookie(header, this.#cookies.name)
+    const token =
+      this.#tokenHeader === undefined
+        ? readCookie(header, this.#cookies.name)
+        : this.#headerToken(header)
     return token === '' ? this.#fresh() : this.load(token)
+  }
+
+  // The token header's value: the token itself, or `Bearer <token>` for Authorization.
+  #headerToken(header: string | undefined): string {
+    if (header === undefined) return ''
+    const value = header.trim()
+    if (!this.#bearer) return value
+    return /^bearer\s+/i.test(value) ? value.replace(/^bearer\s+/i, '') : ''
   }
 
   /**
@@ -227,7 +258,8 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * The commit step of a response, for adapters: seals the session against later changes and
-   * returns the Set-Cookie value to send, or undefined for none. Synchronous unless a store write
+   * returns the value to send in {@link responseHeader} (a Set-Cookie, or with `tokenHeader` the
+   * token, `''` once destroyed), or undefined for none. Synchronous unless a store write
    * is needed.
    */
   commitResponse(session: Session<Data>): string | undefined | Promise<string | undefined> {
@@ -239,7 +271,8 @@ export class SessionManager<Data extends object = SessionData> {
       this.#refuse(session, state.refused, true)
       return undefined
     }
-    if (state.status === 'destroyed') return this.#cookies.expired()
+    if (state.status === 'destroyed')
+      return this.#tokenHeader === undefined ? this.#cookies.expired() : ''
     // Nothing changed and the expiry moved recently: neither a touch nor a cookie is worth it.
     if (!state.dirty && state.stored && this.#refreshedRecently(state)) return undefined
     return this.#commitAndCookie(session)
@@ -616,6 +649,7 @@ export class SessionManager<Data extends object = SessionData> {
     if (idleTimeoutOf(session[kState].values, this.#options.idleTimeout) > 0) {
       this.#noteRefreshed(session[kState].key)
     }
+    if (this.#tokenHeader !== undefined) return this.#bearer ? `Bearer ${token}` : token
     const persist =
       this.#options.cookie.persist || session[kState].values.get(REMEMBER_ME_KEY) === true
     return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)

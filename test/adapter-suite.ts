@@ -304,6 +304,50 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
       })
     })
 
+    describe('tokenHeader, for API clients', () => {
+      it('sends the token in the header, reads it back from it, and never sets a cookie', async () => {
+        const { app } = await start({ tokenHeader: 'X-Session-Token' })
+        const put = await app.request('/put')
+        expect(put.status).toBe(200)
+        const token = put.headers.get('x-session-token') ?? ''
+        expect(token).toMatch(/^[\w-]{43}$/)
+        expect(setCookies(put)).toEqual([])
+        expect(put.headers.get('vary')).toContain('X-Session-Token')
+        expect(put.headers.get('cache-control')).toBe('no-store')
+        const get = await app.request('/get', { headers: { 'X-Session-Token': token } })
+        expect(await get.text()).toBe(MESSAGE)
+        expect(get.headers.get('x-session-token')).toBeNull()
+        // A cookie is not a token here: the header is the only way in.
+        const byCookie = await app.request('/get', { headers: { Cookie: `session=${token}` } })
+        expect(await byCookie.text()).toBe('')
+      })
+
+      it('answers a renewal with the new token and a destroy with an empty header', async () => {
+        const { app } = await start({ tokenHeader: 'X-Session-Token' })
+        const token = (await app.request('/put')).headers.get('x-session-token') ?? ''
+        const renewed = await app.request('/renew', { headers: { 'X-Session-Token': token } })
+        const next = renewed.headers.get('x-session-token') ?? ''
+        expect(next).toMatch(/^[\w-]{43}$/)
+        expect(next).not.toBe(token)
+        const destroyed = await app.request('/destroy', { headers: { 'X-Session-Token': next } })
+        expect(destroyed.headers.get('x-session-token')).toBe('')
+        expect(setCookies(destroyed)).toEqual([])
+        const after = await app.request('/get', { headers: { 'X-Session-Token': next } })
+        expect(await after.text()).toBe('')
+      })
+
+      it('uses Bearer both ways for tokenHeader: Authorization', async () => {
+        const { app } = await start({ tokenHeader: 'Authorization' })
+        const put = await app.request('/put')
+        const value = put.headers.get('authorization') ?? ''
+        expect(value).toMatch(/^Bearer [\w-]{43}$/)
+        const get = await app.request('/get', { headers: { Authorization: value } })
+        expect(await get.text()).toBe(MESSAGE)
+        const bare = await app.request('/get', { headers: { Authorization: value.slice(7) } })
+        expect(await bare.text()).toBe('')
+      })
+    })
+
     describe('owner index and device details', () => {
       it('records the User-Agent (and, where the framework knows it, the IP) a session signed in with', async () => {
         const { app, manager } = await start({ owner: 'userId', deviceInfo: true })

@@ -54,6 +54,12 @@ describe('SessionManager options', () => {
       /__Secure- prefix, which needs cookie\.secure/,
     ],
     ['a negative maxBytes', { maxBytes: -1 }, /option maxBytes must be a non-negative integer/],
+    [
+      'a tokenHeader with a space',
+      { tokenHeader: 'X Token' },
+      /option tokenHeader must be an HTTP header name/,
+    ],
+    ['Cookie as the tokenHeader', { tokenHeader: 'cookie' }, /option tokenHeader/],
     ['a misspelt cookie option', { cookie: { httponly: true } }, /option cookie\.httponly/],
     [
       'a store without commit',

@@ -7,3 +7,8 @@ export function deviceOf(userAgent: string | null | undefined, ip: string | unde
   if (ip !== undefined && ip !== '') device.ip = ip
   return device
 }
+
+/** A node:http header as one string: the first of repeated ones, undefined when absent. */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { deviceOf } from './device.js'
-import { addVaryCookie, hookResponse } from './response-hook.js'
+import { deviceOf, headerValue } from './device.js'
+import { addVary, hookResponse } from './response-hook.js'
 
 /** Express's `next`, typed structurally so this file imports nothing from express. */
 export type NextFunction = (err?: unknown) => void
@@ -31,7 +31,7 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
       return
     }
     const fail = (err: unknown): void => {
-      addVaryCookie(res)
+      addVary(res, core.varyHeader)
       next(err)
     }
     const start = (session: Session<SessionData>): void => {
@@ -56,7 +56,7 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
     }
     let loaded: Session<SessionData> | Promise<Session<SessionData>>
     try {
-      loaded = core.loadCookieHeader(req.headers.cookie)
+      loaded = core.loadCookieHeader(headerValue(req.headers[core.requestHeader]))
     } catch (err) {
       fail(err)
       return

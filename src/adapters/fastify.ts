@@ -1,8 +1,8 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWithCookie } from '../vary.js'
-import { deviceOf } from './device.js'
+import { varyWith } from '../vary.js'
+import { deviceOf, headerValue } from './device.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,8 +19,8 @@ function headerText(value: number | string | string[] | undefined): string | und
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
-function addVary(reply: FastifyReply): void {
-  reply.header('vary', varyWithCookie(headerText(reply.getHeader('vary'))))
+function addVary(reply: FastifyReply, name: string): void {
+  reply.header('vary', varyWith(headerText(reply.getHeader('vary')), name))
 }
 
 function addCookie(
@@ -28,8 +28,11 @@ function addCookie(
   manager: SessionManager<SessionData>,
   cookie: string,
 ): void {
-  // Fastify appends each set-cookie value instead of replacing it.
-  reply.header('set-cookie', cookie)
+  // Fastify appends each set-cookie value instead of replacing it; a token header is one value.
+  reply.header(
+    manager.responseHeader === 'Set-Cookie' ? 'set-cookie' : manager.responseHeader,
+    cookie,
+  )
   const cacheControl = reply.getHeader('cache-control')
   if (manager.cacheControl === 'no-store' || cacheControl === undefined) {
     reply.header('cache-control', manager.cacheControl)
@@ -77,7 +80,7 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
       }
       let loaded: Session<SessionData> | Promise<Session<SessionData>>
       try {
-        loaded = core.loadCookieHeader(request.headers.cookie)
+        loaded = core.loadCookieHeader(headerValue(request.headers[core.requestHeader]))
       } catch (err) {
         done(err as Error)
         return
@@ -97,7 +100,7 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
     })
 
     fastify.addHook('onSend', (request, reply, payload, done) => {
-      addVary(reply)
+      addVary(reply, core.varyHeader)
       if (!pending.delete(request)) {
         done(null, payload)
         return

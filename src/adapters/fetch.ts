@@ -1,6 +1,6 @@
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWithCookie } from '../vary.js'
+import { varyWith, varyWithCookie } from '../vary.js'
 import { deviceOf } from './device.js'
 
 export { varyWithCookie }
@@ -12,17 +12,19 @@ export type FetchSessionHandler<Data extends object> = (
 ) => Response | Promise<Response>
 
 /**
- * Adds the commit step's headers to a mutable `Headers`: `Vary: Cookie` always, and with a cookie
- * its `Set-Cookie` plus the manager's Cache-Control (appended; `no-store` replaces).
+ * Adds the commit step's headers to a mutable `Headers`: `Vary` (Cookie, or the token header)
+ * always, and with a value its `Set-Cookie` (or token header) plus the manager's Cache-Control
+ * (appended; `no-store` replaces).
  */
 export function setSessionHeaders(
   headers: Headers,
   manager: SessionManager<SessionData>,
   cookie: string | undefined,
 ): void {
-  headers.set('Vary', varyWithCookie(headers.get('Vary')))
+  headers.set('Vary', varyWith(headers.get('Vary'), manager.varyHeader))
   if (cookie === undefined) return
-  headers.append('Set-Cookie', cookie)
+  if (manager.responseHeader === 'Set-Cookie') headers.append('Set-Cookie', cookie)
+  else headers.set(manager.responseHeader, cookie)
   if (manager.cacheControl === 'no-store') headers.set('Cache-Control', 'no-store')
   else headers.append('Cache-Control', manager.cacheControl)
 }
@@ -56,7 +58,7 @@ export function loadRequestSession<Data extends object>(
   manager: SessionManager<Data>,
   request: Request,
 ): Session<Data> | Promise<Session<Data>> {
-  return manager.loadCookieHeader(request.headers.get('cookie') ?? undefined)
+  return manager.loadCookieHeader(request.headers.get(manager.requestHeader) ?? undefined)
 }
 
 /**

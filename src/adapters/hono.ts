@@ -40,7 +40,7 @@ export function loadAndSave<Data extends object>(
       return
     }
     // Prepared headers reach the responses Hono's onError builds with c.text() or c.json().
-    c.header('Vary', 'Cookie')
+    c.header('Vary', manager.varyHeader)
     const session = await loadRequestSession(manager, c.req.raw)
     manager.attach(
       c,

@@ -29,9 +29,8 @@ export type KoaSessionMiddleware = (
 
 // Koa's onerror clears every header and then sets those on `err.headers`; this keeps Vary on the
 // error response, as SCS sends it on every response.
-function withVary(err: unknown): unknown {
-  if (err instanceof Error && !('headers' in err))
-    Object.assign(err, { headers: { Vary: 'Cookie' } })
+function withVary(err: unknown, name: string): unknown {
+  if (err instanceof Error && !('headers' in err)) Object.assign(err, { headers: { Vary: name } })
   return err
 }
 
@@ -56,9 +55,9 @@ export function loadAndSave<Data extends object>(
     }
     let session: Session<Data>
     try {
-      session = await manager.loadCookieHeader(ctx.get('Cookie') || undefined)
+      session = await manager.loadCookieHeader(ctx.get(manager.requestHeader) || undefined)
     } catch (err) {
-      throw withVary(err)
+      throw withVary(err, manager.varyHeader)
     }
     manager.attach(
       ctx,
@@ -67,15 +66,16 @@ export function loadAndSave<Data extends object>(
     )
     ctx.session ??= session as unknown as Session
     await next()
-    ctx.vary('Cookie')
+    ctx.vary(manager.varyHeader)
     let cookie: string | undefined
     try {
       cookie = await manager.commitResponse(session)
     } catch (err) {
-      throw withVary(err)
+      throw withVary(err, manager.varyHeader)
     }
     if (cookie === undefined) return
-    ctx.append('Set-Cookie', cookie)
+    if (manager.responseHeader === 'Set-Cookie') ctx.append('Set-Cookie', cookie)
+    else ctx.set(manager.responseHeader, cookie)
     if (manager.cacheControl === 'no-store') ctx.set('Cache-Control', 'no-store')
     else ctx.append('Cache-Control', manager.cacheControl)
   }

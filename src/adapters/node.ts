@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { deviceOf } from './device.js'
-import { addVaryCookie, commitStarted, hookResponse } from './response-hook.js'
+import { deviceOf, headerValue } from './device.js'
+import { addVary, commitStarted, hookResponse } from './response-hook.js'
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -32,7 +32,7 @@ export function loadAndSave<Data extends object>(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined {
   const core = manager as unknown as SessionManager<SessionData>
   const onError = (err: Error, req: IncomingMessage, res: ServerResponse): void => {
-    addVaryCookie(res)
+    addVary(res, core.varyHeader)
     Promise.resolve()
       .then(() => core.onError(err, req, res))
       .catch((handlerErr: unknown) => {
@@ -84,7 +84,7 @@ export function loadAndSave<Data extends object>(
     if (core.peek(req) !== undefined) return run(req, res)
     let loaded: Session<SessionData> | Promise<Session<SessionData>>
     try {
-      loaded = core.loadCookieHeader(req.headers.cookie)
+      loaded = core.loadCookieHeader(headerValue(req.headers[core.requestHeader]))
     } catch (err) {
       onError(err as Error, req, res)
       return undefined

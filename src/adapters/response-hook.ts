@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWithCookie } from '../vary.js'
+import { varyWith } from '../vary.js'
 
 /** Called when the commit step fails; it must end the response. */
 export type CommitFailure = (err: Error, req: IncomingMessage, res: ServerResponse) => void
@@ -35,24 +35,29 @@ type Hooked = ServerResponse & { [kHook]?: HookState }
 
 const stateOf = (res: ServerResponse): HookState | undefined => (res as Hooked)[kHook]
 
-/** Adds `Cookie` to the response's Vary header, merged as {@link varyWithCookie} does. */
-export function addVaryCookie(res: ServerResponse): void {
+/** Adds `name` (`Cookie`, or the manager's token header) to the response's Vary header, merged as {@link varyWith} does. */
+export function addVary(res: ServerResponse, name: string): void {
   const vary = res.getHeader('vary')
   res.setHeader(
     'Vary',
-    varyWithCookie(
+    varyWith(
       vary === undefined ? undefined : Array.isArray(vary) ? vary.join(', ') : String(vary),
+      name,
     ),
   )
 }
 
-/** Sends a Set-Cookie value with its Cache-Control, as SCS's WriteSessionCookie adds both. */
+/**
+ * Sends the commit step's value: a Set-Cookie with its Cache-Control, as SCS's
+ * WriteSessionCookie adds both, or with a token header that header (replaced, never repeated).
+ */
 export function appendSessionCookie(
   res: ServerResponse,
   manager: SessionManager<SessionData>,
   cookie: string,
 ): void {
-  res.appendHeader('Set-Cookie', cookie)
+  if (manager.responseHeader === 'Set-Cookie') res.appendHeader('Set-Cookie', cookie)
+  else res.setHeader(manager.responseHeader, cookie)
   if (manager.cacheControl === 'no-store') res.setHeader('Cache-Control', 'no-store')
   else res.appendHeader('Cache-Control', manager.cacheControl)
 }
@@ -73,7 +78,7 @@ function intercept(res: ServerResponse, method: Method, args: unknown[]): unknow
     state.queue.push([method, args])
     return method === 'write' ? true : res
   }
-  addVaryCookie(res)
+  for (const entry of state.entries) addVary(res, entry.manager.varyHeader)
   const outcomes: Outcome[] = []
   let pending = false
   for (const entry of state.entries) {
