@@ -273,8 +273,12 @@ export class SessionManager<Data extends object = SessionData> {
     }
     if (state.status === 'destroyed')
       return this.#tokenHeader === undefined ? this.#cookies.expired() : ''
-    // Nothing changed and the expiry moved recently: neither a touch nor a cookie is worth it.
-    if (!state.dirty && state.stored && this.#refreshedRecently(state)) return undefined
+    // Nothing changed (or a put left the bytes as stored, the seed's /put) and the expiry moved
+    // recently: neither a touch nor a cookie is worth it.
+    if (state.stored && this.#refreshedRecently(state) && !this.#changedSinceSaved(state)) {
+      state.dirty = false
+      return undefined
+    }
     return this.#commitAndCookie(session)
   }
 
@@ -635,6 +639,17 @@ export class SessionManager<Data extends object = SessionData> {
     if (last === undefined) return false
     const window = this.#options.idleRefresh ?? Math.min(idle / 10, 60_000)
     return this.#options.clock() - last <= window
+  }
+
+  #changedSinceSaved(state: SessionState): boolean {
+    if (!state.dirty) return false
+    if (state.saved === undefined) return true
+    try {
+      return !sameBytes(this.#encode(state), state.saved)
+    } catch {
+      // Unencodable or too large: the commit path reports it, asynchronously, as it always does.
+      return true
+    }
   }
 
   #noteRefreshed(key: string): void {

@@ -774,3 +774,22 @@ describe('SessionManager idleRefresh', () => {
     expect(() => new SessionManager({ idleRefresh: -5 })).toThrow(/option idleRefresh/)
   })
 })
+
+describe('SessionManager idleRefresh and an identical put', () => {
+  it('writes nothing and sends no cookie for a put that leaves the bytes as stored, inside the window', async () => {
+    const t = setup({ idleTimeout: 20 * 60_000 })
+    const s = await t.sessions.load('')
+    s.put('message', 'same')
+    await t.sessions.commitResponse(s)
+    t.store.calls.length = 0
+    t.advance(5_000)
+    const again = await t.sessions.load(s.token)
+    again.put('message', 'same')
+    expect(await t.sessions.commitResponse(again)).toBeUndefined()
+    expect(t.store.ops()).toEqual(['find'])
+    const changed = await t.sessions.load(s.token)
+    changed.put('message', 'other')
+    expect(await t.sessions.commitResponse(changed)).toContain('session=')
+    expect(t.store.ops()).toEqual(['find', 'find', 'replace'])
+  })
+})
