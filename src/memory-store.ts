@@ -1,4 +1,5 @@
 import { sameBytes } from './bytes.js'
+import { ExpiredListeners } from './expired.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from './store.js'
 
 /** Options for {@link MemoryStore}. */
@@ -38,7 +39,7 @@ export class MemoryStore implements IterableStore, Disposable {
   // owner → key → details, and key → owner to find a key's entry.
   readonly #owners = new Map<string, Map<string, Owned>>()
   readonly #ownerOf = new Map<string, string>()
-  readonly #expiredListeners: Array<(count: number) => void> = []
+  readonly #expired = new ExpiredListeners()
   readonly #clock: () => number
   #timer: NodeJS.Timeout | undefined
 
@@ -51,7 +52,7 @@ export class MemoryStore implements IterableStore, Disposable {
     }
     this.#clock = options.clock ?? Date.now
     if (interval > 0) {
-      this.#timer = setInterval(() => this.#reportExpired(this.deleteExpired()), interval)
+      this.#timer = setInterval(() => this.#expired.report(this.deleteExpired()), interval)
       this.#timer.unref()
     }
   }
@@ -173,18 +174,7 @@ export class MemoryStore implements IterableStore, Disposable {
 
   /** Calls `listener` with the number of expired entries each timed sweep removed (see `Store#onExpired`). */
   onExpired(listener: (count: number) => void): void {
-    this.#expiredListeners.push(listener)
-  }
-
-  #reportExpired(count: number): void {
-    if (count === 0) return
-    for (const listener of this.#expiredListeners) {
-      try {
-        listener(count)
-      } catch {
-        // A listener's failure must not stop the sweep timer.
-      }
-    }
+    this.#expired.add(listener)
   }
 
   /** The number of entries held, expired or not. */

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
+import { ExpiredListeners } from '../expired.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { toEndReason } from '../store.js'
 import { withTimeout } from './timeout.js'
@@ -201,7 +202,7 @@ export class PostgresStore implements IterableStore, Disposable {
   #ownersReady: Promise<void> | undefined
   #schemaReady: boolean
   #timer: NodeJS.Timeout | undefined
-  readonly #expiredListeners: Array<(count: number) => void> = []
+  readonly #expired = new ExpiredListeners()
   #sweeping: Promise<number> | undefined
   #closed = false
 
@@ -244,7 +245,7 @@ export class PostgresStore implements IterableStore, Disposable {
     if (interval > 0) {
       this.#timer = setInterval(() => {
         this.deleteExpired().then(
-          (count) => this.#reportExpired(count),
+          (count) => this.#expired.report(count),
           (err: unknown) => this.#reportCleanupError(err),
         )
       }, interval)
@@ -383,7 +384,7 @@ export class PostgresStore implements IterableStore, Disposable {
 
   /** Calls `listener` with the number of expired sessions each timed cleanup removed (see `Store#onExpired`). */
   onExpired(listener: (count: number) => void): void {
-    this.#expiredListeners.push(listener)
+    this.#expired.add(listener)
   }
 
   /** Stops the cleanup timer; idempotent and never blocks. */
@@ -505,17 +506,6 @@ export class PostgresStore implements IterableStore, Disposable {
         // Another process created the same object (or its row type) between check and CREATE.
         const code = ((err as StoreError).cause as { code?: unknown } | undefined)?.code
         if (code !== '23505' && code !== '42P07' && code !== '42710') throw err
-      }
-    }
-  }
-
-  #reportExpired(count: number): void {
-    if (count === 0) return
-    for (const listener of this.#expiredListeners) {
-      try {
-        listener(count)
-      } catch {
-        // A listener's failure must not stop the cleanup timer.
       }
     }
   }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
+import { ExpiredListeners } from '../expired.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { toEndReason } from '../store.js'
 import { assertWritable } from './sqlite-access.js'
@@ -142,7 +143,7 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #busyTimeout: number
   readonly #writes: WriteGroup
   #timer: NodeJS.Timeout | undefined
-  readonly #expiredListeners: Array<(count: number) => void> = []
+  readonly #expired = new ExpiredListeners()
   #sweeping: Promise<number> | undefined
   #closed = false
 
@@ -188,7 +189,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     if (interval > 0) {
       this.#timer = setInterval(() => {
         this.deleteExpired().then(
-          (count) => this.#reportExpired(count),
+          (count) => this.#expired.report(count),
           (err: unknown) => this.#reportCleanupError(err),
         )
       }, interval)
@@ -361,7 +362,7 @@ export class SQLiteStore implements IterableStore, Disposable {
 
   /** Calls `listener` with the number of expired sessions each timed cleanup removed (see `Store#onExpired`). */
   onExpired(listener: (count: number) => void): void {
-    this.#expiredListeners.push(listener)
+    this.#expired.add(listener)
   }
 
   /** Stops the cleanup timer; idempotent and never blocks. */
@@ -537,17 +538,6 @@ export class SQLiteStore implements IterableStore, Disposable {
       // with its own clear error), so it opens without the ended-keys table.
       if (sqliteCode(err)?.startsWith('SQLITE_READONLY')) return
       throw toSQLiteStoreError(err, 'create table', endedTableName(this.#table))
-    }
-  }
-
-  #reportExpired(count: number): void {
-    if (count === 0) return
-    for (const listener of this.#expiredListeners) {
-      try {
-        listener(count)
-      } catch {
-        // A listener's failure must not stop the cleanup timer.
-      }
     }
   }
 
