@@ -33,10 +33,6 @@ export class GobReader {
     return this.#at >= this.#end
   }
 
-  get offset(): number {
-    return this.#at
-  }
-
   /** A reader over the next `length` bytes, which this reader then skips. */
   slice(length: number): GobReader {
     if (length < 0 || this.#at + length > this.#end) throw new GobFormatError('unexpected EOF')
@@ -54,12 +50,6 @@ export class GobReader {
   /** Throws unless the reader stands exactly at `offset`: a value did not fill its stated length. */
   endAt(offset: number): void {
     if (this.#at !== offset) throw new GobFormatError('a value does not match its length')
-  }
-
-  /** Skips `length` bytes. */
-  skip(length: number): void {
-    if (length < 0 || this.#at + length > this.#end) throw new GobFormatError('unexpected EOF')
-    this.#at += length
   }
 
   byte(): number {
@@ -116,19 +106,16 @@ export class GobReader {
   }
 
   float(): number {
-    const first = this.byte()
-    // The float's bytes, reversed, as a uint: the low-order bytes come first and zeros drop off.
-    let count = 1
-    let bytes: number[] = [first]
-    if (first >= 0x80) {
-      count = this.#count(first)
-      bytes = []
-      for (let i = 0; i < count; i++) bytes.push(this.#buf[this.#at++] as number)
-    }
+    // The float's bytes, reversed, as a uint: its big-endian bytes are the float's from the last
+    // non-zero one down to the first, the float's trailing zero bytes having dropped away.
     for (let i = 0; i < 8; i++) scratch.setUint8(i, 0)
-    // bytes is the big-endian form of the reversed bits: its last byte is the float's first.
-    for (let i = 0; i < bytes.length; i++)
-      scratch.setUint8(bytes.length - 1 - i, bytes[i] as number)
+    const first = this.byte()
+    if (first < 0x80) {
+      scratch.setUint8(0, first)
+      return scratch.getFloat64(0)
+    }
+    const count = this.#count(first)
+    for (let i = count - 1; i >= 0; i--) scratch.setUint8(i, this.#buf[this.#at++] as number)
     return scratch.getFloat64(0)
   }
 
@@ -303,20 +290,6 @@ export class GobWriter {
     this.#length = mark
     this.uint(length)
     this.#length = end
-  }
-
-  /** Puts what `other` holds at `mark`, moving what follows it back. */
-  insert(mark: number, other: GobWriter): void {
-    const n = other.#length
-    this.#room(n)
-    this.#buf.copy(this.#buf, mark + n, mark, this.#length)
-    other.#buf.copy(this.#buf, mark, 0, n)
-    this.#length += n
-  }
-
-  /** Empties the writer, keeping its buffer. */
-  reset(): void {
-    this.#length = 0
   }
 
   /** time.Time's MarshalBinary of `ms` (version 1, UTC) as a gob byte slice, written in place. */
