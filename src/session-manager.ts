@@ -30,6 +30,9 @@ export interface IterateResult {
   undecodable: { key: string; error: SessionError }[]
 }
 
+// What a plain delete (a store without `end`) reports it removed: something, bytes unknown.
+const DELETED = new Uint8Array(0)
+
 // Each failed compare-and-set means another request's write landed, so the loop always makes
 // progress; the bound only stops a pathological hot session from holding a request forever.
 const MAX_MERGE_ATTEMPTS = 32
@@ -431,18 +434,8 @@ export class SessionManager<Data extends object = SessionData> {
   // protect, so its next request gets a fresh session and can sign in again at once. Requests it
   // has in flight are refused all the same, since the row is gone.
   async #revokeKey(owner: Owner, key: string): Promise<boolean> {
-    const store = this.#options.store
-    let ended: boolean
-    try {
-      if (store.end !== undefined) {
-        ended = (await store.end(key, 'destroyed', new Date(this.#options.clock()))) !== undefined
-      } else {
-        await store.delete(key)
-        ended = true
-      }
-    } catch (err) {
-      throw toStoreError(err, store.end !== undefined ? 'end' : 'delete')
-    }
+    // A store without `end` deletes blindly: the key counts as revoked.
+    const ended = (await this.#end(key, 'destroyed', DELETED, 0)) !== undefined
     if (ended) this.#listeners.emit('revoked', { owner: String(owner), id: handleOf(key) })
     return ended
   }
@@ -608,11 +601,12 @@ export class SessionManager<Data extends object = SessionData> {
     key: string,
     reason: EndReason,
     fallback: Uint8Array | undefined,
+    rememberFor = this.#options.endedTokenTtl,
   ): Promise<Uint8Array | undefined> {
-    const { store, endedTokenTtl, clock } = this.#options
+    const { store, clock } = this.#options
     try {
       if (store.end !== undefined)
-        return await store.end(key, reason, new Date(clock() + endedTokenTtl))
+        return await store.end(key, reason, new Date(clock() + rememberFor))
       await store.delete(key)
       return fallback
     } catch (err) {
