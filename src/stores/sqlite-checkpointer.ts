@@ -1,10 +1,12 @@
-import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import { type SQLiteDriverName, workerModule, workerOpenSource } from './sqlite-driver.js'
 
 /** Where and how often a checkpoint thread works. */
 export interface CheckpointerOptions {
   /** The database file. */
   path: string
+  /** The binding the thread opens its own connection with (the main connection's). */
+  driver: SQLiteDriverName
   /** How often the thread runs a PASSIVE WAL checkpoint, in ms. */
   interval: number
   busyTimeout: number
@@ -44,10 +46,10 @@ const RESTART_WAIT_MS = 50
 const MAX_BACKOFF_TICKS = 64
 // This many failed rewinds in a row (about 0.7 s of backoff) make an episode worth a warning.
 const PINNED_AFTER = 4
-const WORKER_SOURCE = `
+const workerSource = (driver: SQLiteDriverName): string => `
 const { parentPort, workerData } = require('node:worker_threads')
-const Database = require(workerData.driver)
-const db = new Database(workerData.path, { timeout: workerData.busyTimeout })
+const db = ${workerOpenSource(driver)}
+db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeout)
 db.exec('PRAGMA synchronous = NORMAL')
 // RESTART holds the write lock while it waits for readers; another process's long read must
 // not keep this process's writers waiting, so it gives up quickly and tries again later.
@@ -55,7 +57,7 @@ db.exec('PRAGMA busy_timeout = ${RESTART_WAIT_MS}')
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)')
 const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)')
-const pageSize = db.pragma('page_size', { simple: true })
+const pageSize = db.prepare('PRAGMA page_size').get().page_size
 let holding = false
 let skip = 0
 let backoff = 1
@@ -111,8 +113,12 @@ parentPort.on('message', (message) => {
     return
   }
   clearInterval(timer)
+  // bun:sqlite leaves the file open until its statements are finalized.
+  for (const statement of [passive, restart, truncate]) statement.finalize?.()
   db.close()
-  parentPort.close()
+  // Deno's parentPort has no close(); there process.exit ends this thread alone.
+  if (typeof parentPort.close === 'function') parentPort.close()
+  else process.exit(0)
 })
 `
 
@@ -121,21 +127,20 @@ parentPort.on('message', (message) => {
 const MAX_HOLD_MS = 1_000
 
 /**
- * Starts an unref'd worker thread with its own better-sqlite3 connection to `path` that
+ * Starts an unref'd worker thread with its own connection (same driver as the caller's) to `path` that
  * checkpoints the WAL every `interval` ms, so the main connection can run with
  * `wal_autocheckpoint = 0` and never fsync on the event loop, and that keeps the WAL under
  * `walLimitPages` by rewinding it between `hold` and `release`.
  */
 export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-  const worker = new Worker(WORKER_SOURCE, {
+  const worker = new Worker(workerSource(options.driver), {
     eval: true,
     workerData: {
       path: options.path,
       interval: options.interval,
       busyTimeout: options.busyTimeout,
       walLimitPages: options.walLimitPages,
-      driver,
+      module: workerModule(options.driver),
     },
   })
   let stopping = false

@@ -1,12 +1,65 @@
 import { StoreError } from '../errors.js'
 
-/** The SQLite result code a driver error carries (`SQLITE_BUSY`, …), or undefined. */
+// SQLite's primary result codes by number (sqlite3.h), for drivers that give only the number.
+const PRIMARY = [
+  'OK',
+  'ERROR',
+  'INTERNAL',
+  'PERM',
+  'ABORT',
+  'BUSY',
+  'LOCKED',
+  'NOMEM',
+  'READONLY',
+  'INTERRUPT',
+  'IOERR',
+  'CORRUPT',
+  'NOTFOUND',
+  'FULL',
+  'CANTOPEN',
+  'PROTOCOL',
+  'EMPTY',
+  'SCHEMA',
+  'TOOBIG',
+  'CONSTRAINT',
+  'MISMATCH',
+  'MISUSE',
+  'NOLFS',
+  'AUTH',
+  'FORMAT',
+  'RANGE',
+  'NOTADB',
+]
+// sqlite3_errstr's texts, for the errors a driver reports with no code at all (Deno's
+// node:sqlite `exec`): the store's decisions (wait on BUSY, reclaim on FULL) must not depend
+// on which driver raised them.
+const BY_MESSAGE: [string, string][] = [
+  ['database is locked', 'SQLITE_BUSY'],
+  ['database table is locked', 'SQLITE_LOCKED'],
+  ['database or disk is full', 'SQLITE_FULL'],
+  ['attempt to write a readonly database', 'SQLITE_READONLY'],
+  ['database disk image is malformed', 'SQLITE_CORRUPT'],
+  ['file is not a database', 'SQLITE_NOTADB'],
+  ['unable to open database file', 'SQLITE_CANTOPEN'],
+  ['disk I/O error', 'SQLITE_IOERR'],
+]
+
+/**
+ * The SQLite result code a driver error carries, as a name (`SQLITE_BUSY`, `SQLITE_READONLY_…`),
+ * or undefined: better-sqlite3 and bun:sqlite name it in `code`, node:sqlite gives the number in
+ * `errcode`.
+ */
 export function sqliteCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code
-  if (typeof code === 'string') return code
-  // node:sqlite puts the extended code name in `errstr` and the number in `errcode`.
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return code
   const errcode = (err as { errcode?: unknown } | null)?.errcode
-  return typeof errcode === 'number' ? `SQLITE_${errcode}` : undefined
+  if (typeof errcode === 'number') {
+    const name = PRIMARY[errcode & 0xff]
+    if (name !== undefined) return `SQLITE_${name}`
+  }
+  const message = err instanceof Error ? err.message : ''
+  for (const [text, name] of BY_MESSAGE) if (message.includes(text)) return name
+  return typeof code === 'string' ? code : undefined
 }
 
 /** True for SQLite's "no such table" error, also when wrapped in a StoreError. */
@@ -22,7 +75,12 @@ function advice(err: unknown, table: string): string {
   if (missing !== undefined || message.includes('no such table')) {
     return `the table "${missing ?? table}" does not exist: create it with the schema in docs/stores.md, or construct the store with createTable: true`
   }
-  if (message.includes('connection is not open')) {
+  // better-sqlite3, node:sqlite and bun:sqlite say it three ways.
+  if (
+    message.includes('connection is not open') ||
+    message.includes('database is not open') ||
+    message.includes('closed database')
+  ) {
     return 'the database connection is closed: close it only after the last store call'
   }
   if (code.startsWith('SQLITE_READONLY')) {

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { StoreError } from '../errors.js'
 import { ExpiredListeners } from '../expired.js'
@@ -7,6 +6,7 @@ import { toEndReason } from '../store.js'
 import { assertWritable } from './sqlite-access.js'
 import { WriteGroup } from './sqlite-batch.js'
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
+import { defaultSQLiteDriver, openSQLiteDatabase, type SQLiteDriverName } from './sqlite-driver.js'
 import { isMissingTable, sqliteCode, toSQLiteStoreError } from './sqlite-errors.js'
 import {
   checkTableName,
@@ -22,19 +22,29 @@ import {
   statementsSQL,
 } from './sqlite-sql.js'
 
+export {
+  availableSQLiteDrivers,
+  defaultSQLiteDriver,
+  type SQLiteDriverName,
+} from './sqlite-driver.js'
 export { goTimeString } from './sqlite-sql.js'
 
 /** A value the store binds: text, a number or bytes. */
 export type SQLiteValue = string | number | Uint8Array
 
-/** The part of a prepared statement the store calls (better-sqlite3 Statement, node:sqlite StatementSync). */
+/**
+ * The part of a prepared statement the store calls (better-sqlite3 Statement, node:sqlite
+ * StatementSync, bun:sqlite Statement); `get` gives undefined or null when there is no row.
+ */
 export interface SQLiteStatement {
   run(...params: SQLiteValue[]): { changes: number | bigint }
   get(...params: SQLiteValue[]): unknown
   all(...params: SQLiteValue[]): unknown[]
+  /** Frees the statement at once (bun:sqlite); drivers without it free statements on close. */
+  finalize?(): void
 }
 
-/** The part of a database connection the store calls (better-sqlite3 Database, node:sqlite DatabaseSync). */
+/** The part of a database connection the store calls (better-sqlite3 Database, node:sqlite DatabaseSync, bun:sqlite Database). */
 export interface SQLiteDatabase {
   prepare(sql: string): SQLiteStatement
   exec(sql: string): unknown
@@ -65,6 +75,11 @@ export interface SQLiteStoreOptions {
 
 /** Options for {@link openSQLiteStore}: the store's options plus its connection's settings. */
 export interface OpenSQLiteStoreOptions extends SQLiteStoreOptions {
+  /**
+   * The SQLite binding to open the file with. @default better-sqlite3 when installed, otherwise
+   * the runtime's own (`node:sqlite` on Node ≥ 22.13 and Deno, `bun:sqlite` on Bun)
+   */
+  driver?: SQLiteDriverName
   /** How long a call waits, asynchronously, for another process's lock, in ms. @default 5_000 */
   busyTimeout?: number
   /**
@@ -101,6 +116,11 @@ interface DiskPressure {
   reclaim(): void
 }
 const diskPressure = new WeakMap<SQLiteStore, DiskPressure>()
+const DRIVERS: ReadonlySet<SQLiteDriverName> = new Set([
+  'better-sqlite3',
+  'node:sqlite',
+  'bun:sqlite',
+])
 const encoder = new TextEncoder()
 const BATCH_BUDGET_MS = 4
 
@@ -108,6 +128,17 @@ const BATCH_BUDGET_MS = 4
 const isBusy = (err: unknown): boolean => {
   const cause = err instanceof StoreError ? err.cause : err
   return sqliteCode(cause)?.startsWith('SQLITE_BUSY') === true
+}
+
+// A statement used once, finalized at once: bun:sqlite keeps the file open after close() while
+// any statement lives.
+function runOnce<T>(db: SQLiteDatabase, sql: string, use: (statement: SQLiteStatement) => T): T {
+  const statement = db.prepare(sql)
+  try {
+    return use(statement)
+  } finally {
+    statement.finalize?.()
+  }
 }
 
 const logCleanupError = (error: StoreError): void => {
@@ -210,7 +241,9 @@ export class SQLiteStore implements IterableStore, Disposable {
   async find(key: string): Promise<Uint8Array | undefined> {
     // A write for this key still waiting in the turn's group goes first: reads see earlier writes.
     if (this.#writes.pending(key)) this.#writes.flush()
-    const row = (await this.#read('find', (s) => s.find.get(key))) as { data: unknown } | undefined
+    const row = (await this.#read('find', (s) => s.find.get(key) ?? undefined)) as
+      | { data: unknown }
+      | undefined
     return row === undefined ? undefined : toBytes(row.data)
   }
 
@@ -245,7 +278,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     return this.#write(key, () =>
       this.#run('commit', (s): true | Uint8Array | undefined => {
         if (s.replace.run(data, at, key, expected).changes > 0) return true
-        const row = s.find.get(key) as { data: unknown } | undefined
+        const row = (s.find.get(key) ?? undefined) as { data: unknown } | undefined
         return row === undefined ? undefined : toBytes(row.data)
       }),
     )
@@ -259,7 +292,9 @@ export class SQLiteStore implements IterableStore, Disposable {
         const marks = this.#ended()
         s.savepoint.run()
         try {
-          const row = s.endDelete.get(key) as { data: unknown; live: unknown } | undefined
+          const row = (s.endDelete.get(key) ?? undefined) as
+            | { data: unknown; live: unknown }
+            | undefined
           const live = row !== undefined && Number(row.live) === 1
           if (live) marks.mark.run(key, reason, at)
           s.release.run()
@@ -390,6 +425,13 @@ export class SQLiteStore implements IterableStore, Disposable {
     checkpointers.get(this)?.stop()
     if (!ownsDatabase.has(this)) return
     try {
+      // bun:sqlite closes with sqlite3_close_v2, which keeps the file (and its WAL) open until
+      // every statement is finalized; the other drivers finalize them in close() themselves.
+      for (const group of [this.#statements, this.#endedStatements, this.#ownerStatements]) {
+        for (const statement of Object.values(group ?? {}) as SQLiteStatement[]) {
+          statement.finalize?.()
+        }
+      }
       this.#db.close()
     } catch (err) {
       this.#reportCleanupError(err)
@@ -519,20 +561,20 @@ export class SQLiteStore implements IterableStore, Disposable {
 
   // Checks before creating, so a read-only or busy file with the schema already in place still opens.
   #createSchema(): void {
+    const has = (type: string, name: string): boolean =>
+      runOnce(this.#db, statementsSQL(this.#table).hasObject, (s) => s.get(type, name) != null)
     try {
       const schema = schemaSQL(this.#table)
-      const has = this.#db.prepare(statementsSQL(this.#table).hasObject)
-      if (has.get('table', this.#table) === undefined) this.#db.exec(schema.table)
-      if (has.get('index', indexName(this.#table)) === undefined) this.#db.exec(schema.index)
+      if (!has('table', this.#table)) this.#db.exec(schema.table)
+      if (!has('index', indexName(this.#table))) this.#db.exec(schema.index)
     } catch (err) {
       throw toSQLiteStoreError(err, 'create table', this.#table)
     }
     try {
-      const has = this.#db.prepare(statementsSQL(this.#table).hasObject)
       const ended = endedSchemaSQL(this.#table)
       const endedTable = endedTableName(this.#table)
-      if (has.get('table', endedTable) === undefined) this.#db.exec(ended.table)
-      if (has.get('index', indexName(endedTable)) === undefined) this.#db.exec(ended.index)
+      if (!has('table', endedTable)) this.#db.exec(ended.table)
+      if (!has('index', indexName(endedTable))) this.#db.exec(ended.index)
     } catch (err) {
       // A read-only connection can read sessions but never end one (that write fails anyway,
       // with its own clear error), so it opens without the ended-keys table.
@@ -551,7 +593,7 @@ export class SQLiteStore implements IterableStore, Disposable {
 }
 
 /**
- * Opens (creating when missing) the SQLite file at `path` with better-sqlite3, sets WAL,
+ * Opens (creating when missing) the SQLite file at `path` with the chosen driver, sets WAL,
  * `synchronous = NORMAL` and a busy timeout so several processes can share it, creates the schema
  * and returns a store that owns the connection: its `close()` closes it. Throws a StoreError when
  * the file cannot be opened.
@@ -560,7 +602,13 @@ export class SQLiteStore implements IterableStore, Disposable {
  * const store = openSQLiteStore('sessions.db')
  */
 export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = {}): SQLiteStore {
-  const { busyTimeout = 5_000, checkpointThread, walLimitPages = 16384, ...storeOptions } = options
+  const {
+    busyTimeout = 5_000,
+    checkpointThread,
+    walLimitPages = 16384,
+    driver: _driver,
+    ...storeOptions
+  } = options
   if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
     throw new RangeError(
       `openSQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
@@ -571,17 +619,18 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
       `openSQLiteStore: walLimitPages must be a positive integer, got ${walLimitPages}`,
     )
   }
+  const driver = options.driver ?? defaultSQLiteDriver()
+  if (!DRIVERS.has(driver)) {
+    throw new RangeError(
+      `openSQLiteStore: driver must be one of ${[...DRIVERS].join(', ')}, got ${String(driver)}`,
+    )
+  }
   const table = storeOptions.tableName ?? DEFAULT_TABLE
-  // Loaded on demand so `sessionkit/sqlite` imports without better-sqlite3 for node:sqlite users.
-  const Database = createRequire(import.meta.url)('better-sqlite3') as new (
-    path: string,
-    options: { timeout: number },
-  ) => SQLiteDatabase
   const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
   if (!inMemory && !path.startsWith('file:')) assertWritable(path)
   let db: SQLiteDatabase
   try {
-    db = new Database(path, { timeout: busyTimeout })
+    db = openSQLiteDatabase(path, driver)
   } catch (err) {
     throw toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
   }
@@ -600,11 +649,14 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
       db.exec('PRAGMA wal_autocheckpoint = 0')
       // The thread's RESTART rewinds the WAL without shrinking the file; past a burst (a long
       // reader held it back) SQLite cuts the file back to the limit when it next rewinds.
-      const { page_size: pageSize } = db.prepare('PRAGMA page_size').get() as { page_size: number }
+      const { page_size: pageSize } = runOnce(db, 'PRAGMA page_size', (s) => s.get()) as {
+        page_size: number
+      }
       const limitBytes = Math.min(walLimitPages * pageSize, Number.MAX_SAFE_INTEGER)
       db.exec(`PRAGMA journal_size_limit = ${limitBytes}`)
       const checkpointer = startCheckpointer({
         path,
+        driver,
         interval: 100,
         busyTimeout,
         walLimitPages,
@@ -693,7 +745,9 @@ function reclaimOnThisThread(db: SQLiteDatabase): DiskPressure {
       if (performance.now() - last < 250) return
       last = performance.now()
       try {
-        const [row] = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').all() as { busy: number }[]
+        const [row] = runOnce(db, 'PRAGMA wal_checkpoint(TRUNCATE)', (s) => s.all()) as {
+          busy: number
+        }[]
         if (row?.busy === 0) pressure.full = false
       } catch {
         // Still full, or locked: the next write tries again.

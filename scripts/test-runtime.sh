@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs Vitest on one runtime of the CI matrix: node22, node24, node26, bun or deno, with the
+# Vitest arguments given after it (files, --exclude, …). The runtimes come from
+# scripts/runtimes.sh (run first; this script calls it when its variables are not set).
+#
+#   bash scripts/test-runtime.sh node26                    # the whole suite on Node 26
+#   bash scripts/test-runtime.sh bun test/sqlite-store.test.ts
+#
+# On Node 22 to 26 the project's better-sqlite3 12 (built for the machine's Node) is swapped for
+# the cached 13.x for the run and put back afterwards, whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runtime=${1:?usage: test-runtime.sh node22|node24|node26|bun|deno [vitest args]}
+shift
+if [ -z "${SESSIONKIT_NODE26:-}" ]; then eval "$(bash scripts/runtimes.sh)"; fi
+
+vitest=node_modules/vitest/vitest.mjs
+swap_better_sqlite3() {
+  local link=node_modules/better-sqlite3 kept=node_modules/.better-sqlite3-project
+  [ -d "$kept" ] || mv "$link" "$kept"
+  rm -rf "$link"
+  ln -s "$SESSIONKIT_BETTER_SQLITE3_13" "$link"
+  trap 'rm -f node_modules/better-sqlite3 && mv node_modules/.better-sqlite3-project node_modules/better-sqlite3' EXIT
+}
+
+case "$runtime" in
+  node22 | node24 | node26)
+    var=SESSIONKIT_${runtime^^}
+    node=${!var}
+    swap_better_sqlite3
+    # Children the tests fork (process.execPath) run on the same Node.
+    PATH="$(dirname "$node"):$PATH" "$node" "$vitest" run "$@"
+    ;;
+  bun)
+    PATH="$(dirname "$SESSIONKIT_BUN"):$PATH" "$SESSIONKIT_BUN" --bun "$vitest" run "$@"
+    ;;
+  deno)
+    "$SESSIONKIT_DENO" run -A "$vitest" run "$@"
+    ;;
+  *)
+    echo "test-runtime.sh: unknown runtime '$runtime' (node22, node24, node26, bun or deno)" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,69 @@
+import type { SQLiteDatabase, SQLiteDriverName } from '../../src/stores/sqlite.ts'
+import { availableSQLiteDrivers } from '../../src/stores/sqlite.ts'
+import { openSQLiteDatabase } from '../../src/stores/sqlite-driver.ts'
+
+const versions = process.versions as { bun?: string; deno?: string }
+
+/** The runtime the tests run on, as the README's runtime table names it. */
+export const RUNTIME =
+  versions.bun !== undefined
+    ? `Bun ${versions.bun}`
+    : versions.deno !== undefined
+      ? `Deno ${versions.deno}`
+      : `Node ${process.version}`
+
+// Each runtime's own drivers: better-sqlite3 is a Node addon; Bun and Deno test their built-ins.
+const EXPECTED: SQLiteDriverName[] =
+  versions.bun !== undefined
+    ? ['bun:sqlite', 'node:sqlite']
+    : versions.deno !== undefined
+      ? ['node:sqlite']
+      : ['better-sqlite3', 'node:sqlite']
+
+const available = new Set(availableSQLiteDrivers())
+const chosen = process.env.SESSIONKIT_SQLITE_DRIVERS?.split(',').filter(Boolean) as
+  | SQLiteDriverName[]
+  | undefined
+
+/**
+ * The SQLite drivers the SQLite suites run on here, each with whether it loads: every driver of
+ * this runtime, or those named in SESSIONKIT_SQLITE_DRIVERS. A driver that does not load is
+ * skipped with the reason in its suite's name (node:sqlite on Node 20).
+ */
+export const SQLITE_DRIVERS: { driver: SQLiteDriverName; skip: boolean; title: string }[] = (
+  chosen ?? EXPECTED
+).map((driver) => ({
+  driver,
+  skip: !available.has(driver),
+  title: available.has(driver)
+    ? driver
+    : `${driver} (does not load on ${RUNTIME}: runs in the CI matrix on Node ≥ 22.13, Bun and Deno)`,
+}))
+
+/** The first driver that loads here, for tests about one store rather than about drivers. */
+export const DEFAULT_DRIVER: SQLiteDriverName =
+  SQLITE_DRIVERS.find((d) => !d.skip)?.driver ?? 'better-sqlite3'
+
+/** A raw connection for a test to look at the file through, with a driver-neutral `pragma`. */
+export interface TestDatabase extends SQLiteDatabase {
+  /** Runs `PRAGMA <sql>` and returns the first column of its first row. */
+  pragma(sql: string): unknown
+}
+
+/** Opens `file` with `driver` for a test's own SQL (`readonly` for checks that must not write). */
+export function connect(
+  driver: SQLiteDriverName,
+  file: string,
+  options: { readonly?: boolean } = {},
+): TestDatabase {
+  const db = openSQLiteDatabase(file, driver, options.readonly ?? false)
+  return Object.assign(db, {
+    pragma(sql: string): unknown {
+      const row = db.prepare(`PRAGMA ${sql}`).get() as Record<string, unknown> | null | undefined
+      return row == null ? undefined : Object.values(row)[0]
+    },
+  })
+}
+
+/** `node --import tsx` for Node; Bun runs TypeScript itself. For forked test fixtures. */
+export const TS_EXEC_ARGV: string[] = versions.bun !== undefined ? [] : ['--import', 'tsx']
