@@ -20,8 +20,9 @@ swap_better_sqlite3() {
   local link=node_modules/better-sqlite3 kept=node_modules/.better-sqlite3-project
   [ -d "$kept" ] || mv "$link" "$kept"
   rm -rf "$link"
-  ln -s "$SESSIONKIT_BETTER_SQLITE3_13" "$link"
-  trap 'rm -f node_modules/better-sqlite3 && mv node_modules/.better-sqlite3-project node_modules/better-sqlite3' EXIT
+  # A copy, not a link: the tests that run as `nobody` cannot read root's cache folder.
+  cp -a "$SESSIONKIT_BETTER_SQLITE3_13" "$link"
+  trap 'rm -rf node_modules/better-sqlite3 && mv node_modules/.better-sqlite3-project node_modules/better-sqlite3' EXIT
 }
 
 case "$runtime" in

@@ -67,3 +67,12 @@ export function connect(
 
 /** `node --import tsx` for Node; Bun runs TypeScript itself. For forked test fixtures. */
 export const TS_EXEC_ARGV: string[] = versions.bun !== undefined ? [] : ['--import', 'tsx']
+
+/** The driver a forked fixture opens its store with: its parent's, passed in the environment. */
+export const FIXTURE_DRIVER = (process.env.SESSIONKIT_TEST_SQLITE_DRIVER ??
+  DEFAULT_DRIVER) as SQLiteDriverName
+
+/** The environment for a forked fixture that must use `driver`. */
+export function fixtureEnv(driver: SQLiteDriverName): NodeJS.ProcessEnv {
+  return { ...process.env, SESSIONKIT_TEST_SQLITE_DRIVER: driver }
+}
