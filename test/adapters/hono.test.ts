@@ -1,16 +1,16 @@
-import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/hono.ts'
 import type { Session } from '../../src/index.ts'
 import { MemoryStore, SessionManager } from '../../src/index.ts'
-import { describeAdapter, listen, toResponse } from '../adapter-suite.ts'
+import { describeAdapter, toResponse } from '../adapter-suite.ts'
+import { FETCH_SERVER, serveFetch } from '../helpers/serve-fetch.ts'
 
 // @hono/node-server swaps in a lighter global Response whose redirect() headers are mutable;
 // the immutable-headers tests need the platform's own.
 const NativeResponse = globalThis.Response
 
-describeAdapter('Hono', async ({ managers, routes }) => {
+describeAdapter(`Hono on ${FETCH_SERVER}`, async ({ managers, routes }) => {
   const app = new Hono()
   for (const manager of managers) app.use(loadAndSave(manager))
   for (const [path, route] of Object.entries(routes)) {
@@ -18,7 +18,7 @@ describeAdapter('Hono', async ({ managers, routes }) => {
   }
   // Hono's default onError logs each store failure; the suite asserts on the responses.
   app.onError((_err, c) => c.text('Internal Server Error', 500))
-  return listen(getRequestListener(app.fetch))
+  return serveFetch(app.fetch)
 })
 
 describe('Hono adapter', () => {
