@@ -37,7 +37,8 @@ case "$runtime" in
     PATH="$(dirname "$SESSIONKIT_BUN"):$PATH" "$SESSIONKIT_BUN" --bun "$vitest" run "$@"
     ;;
   deno)
-    "$SESSIONKIT_DENO" run -A "$vitest" run "$@"
+    # --sloppy-imports lets the fixtures the tests fork import the sources' `.js` names as `.ts`.
+    "$SESSIONKIT_DENO" run -A --sloppy-imports "$vitest" run "$@"
     ;;
   *)
     echo "test-runtime.sh: unknown runtime '$runtime' (node22, node24, node26, bun or deno)" >&2

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -17,9 +18,9 @@ const subpaths = Object.entries(pkg.exports).filter(
 const root = new URL('../', import.meta.url)
 
 describe('package shape', () => {
-  it('is ESM only, for Node >= 20.19, with every peer optional', () => {
+  it('is ESM only, for the Node lines CI tests (20.19+, 22.13+, 24, 26), with every peer optional', () => {
     expect(pkg.type).toBe('module')
-    expect(pkg.engines.node).toBe('>=20.19')
+    expect(pkg.engines.node).toBe('^20.19.0 || ^22.13.0 || ^24.0.0 || ^26.0.0')
     for (const peer of Object.keys(pkg.peerDependencies)) {
       expect(pkg.peerDependenciesMeta[peer]?.optional, peer).toBe(true)
     }
@@ -58,6 +59,28 @@ describe('package shape', () => {
       } else expect(Object.keys(mod).length, name).toBeGreaterThan(0)
     }
   }, 120_000)
+
+  it('loads every subpath from CommonJS with require(), as Node >= 20.19 allows for ESM without top-level await', () => {
+    const names = subpaths.map(([name]) => `sessionkit${name.slice(1)}`)
+    const script = `for (const n of ${JSON.stringify(names)}) { const m = require(n); if (Object.keys(m).length === 0) throw new Error(n + ' is empty') } console.log('ok')`
+    const out = execFileSync(process.execPath, ['--input-type=commonjs', '-e', script], {
+      cwd: fileURLToPath(root),
+      encoding: 'utf8',
+    })
+    expect(out.trim()).toBe('ok')
+  })
+
+  it('ships the sources its source maps point at, and a LICENSE', () => {
+    const files = (pkg as unknown as { files: string[] }).files
+    expect(files).toEqual(expect.arrayContaining(['dist', 'src', 'LICENSE']))
+    expect(existsSync(new URL('LICENSE', root))).toBe(true)
+    const map = JSON.parse(readFileSync(new URL('dist/index.js.map', root), 'utf8')) as {
+      sources: string[]
+    }
+    for (const source of map.sources) {
+      expect(existsSync(new URL(source, new URL('dist/', root))), source).toBe(true)
+    }
+  })
 
   it('keeps the core free of value imports from any peer package', () => {
     const core = readdirSync(new URL('src/', root)).filter((f) => f.endsWith('.ts'))

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from './fixtures/sqlite-temp.ts'
-import { fixtureEnv, SQLITE_DRIVERS, TS_EXEC_ARGV } from './helpers/sqlite-drivers.ts'
+import { fixtureEnv, SQLITE_DRIVERS, TS_SPAWN_ARGV } from './helpers/sqlite-drivers.ts'
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/sqlite-exit.ts', import.meta.url))
 
@@ -18,7 +18,7 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
               // The kill is a backstop for the failure case only; a pass exits long before it.
               const child = execFile(
                 process.execPath,
-                [...TS_EXEC_ARGV, SCRIPT, tmp.file],
+                [...TS_SPAWN_ARGV, SCRIPT, tmp.file],
                 { timeout: 15_000, env: fixtureEnv(driver) },
                 (err, out) =>
                   resolve({ code: err === null ? 0 : (child.exitCode ?? -1), stdout: out }),

@@ -121,12 +121,11 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
       const others = SQLITE_DRIVERS.filter((d) => !d.skip && d.driver !== driver).map(
         (d) => d.driver,
       )
-      it.skipIf(others.length === 0 || SQLITE_DRIVERS.find((d) => !d.skip)?.driver !== driver)(
-        `shares the file between processes on ${[driver, ...others].join(' and ')}, losing no commit`,
-        async () => {
+      if (others.length > 0 && SQLITE_DRIVERS.find((d) => !d.skip)?.driver === driver) {
+        it(`shares the file between processes on ${[driver, ...others].join(' and ')}, losing no commit`, async () => {
           await fourWorkers([driver, ...others])
-        },
-      )
+        })
+      }
 
       it('keeps every acknowledged write when a writing process is killed with SIGKILL', async () => {
         const writer = spawnWorker(tmp.file, 9, 'writer', 1_000_000)

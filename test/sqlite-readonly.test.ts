@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tempDir } from './fixtures/sqlite-temp.ts'
-import { connect, fixtureEnv, SQLITE_DRIVERS, TS_EXEC_ARGV } from './helpers/sqlite-drivers.ts'
+import { connect, fixtureEnv, SQLITE_DRIVERS, TS_SPAWN_ARGV } from './helpers/sqlite-drivers.ts'
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/sqlite-readonly.ts', import.meta.url))
 // Root reads and writes any file, so under root (CI) the script runs as `nobody`.
@@ -13,7 +13,7 @@ const asUser = process.getuid?.() === 0
 for (const { driver, skip, title } of SQLITE_DRIVERS) {
   describe.skipIf(skip)(`on ${title}`, () => {
     function runScript(file: string, scenario: string): Promise<Record<string, unknown>> {
-      const node = [process.execPath, ...TS_EXEC_ARGV, SCRIPT, file, scenario]
+      const node = [process.execPath, ...TS_SPAWN_ARGV, SCRIPT, file, scenario]
       const [command, ...args] = asUser
         ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...node]
         : node

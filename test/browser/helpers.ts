@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import type { BrowserContext, LaunchOptions, Page } from 'playwright-core'
 import { createDemoServer } from '../../demo/app.ts'
+import { connect, DEFAULT_DRIVER } from '../helpers/sqlite-drivers.ts'
 
 /** How long one browser action may take; a broken server fails a test in seconds, not minutes. */
 export const ACTION_TIMEOUT = 5_000
@@ -66,10 +66,9 @@ export async function sessionCookie(context: BrowserContext) {
   return (await context.cookies()).find((c) => c.name === 'session')
 }
 
-/** Whether the SQLite file holds a row for `token`, read through a separate connection. */
 /** How many session rows the demo's file holds. */
 export function countRows(dbPath: string): number {
-  const db = new Database(dbPath, { readonly: true })
+  const db = connect(DEFAULT_DRIVER, dbPath, { readonly: true })
   try {
     return (db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n
   } finally {
@@ -77,10 +76,11 @@ export function countRows(dbPath: string): number {
   }
 }
 
+/** Whether the SQLite file holds a row for `token`, read through a separate connection. */
 export function rowExists(dbPath: string, token: string): boolean {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+  const db = connect(DEFAULT_DRIVER, dbPath, { readonly: true })
   try {
-    return db.prepare('SELECT 1 FROM sessions WHERE token = ?').get(token) !== undefined
+    return db.prepare('SELECT 1 FROM sessions WHERE token = ?').get(token) != null
   } finally {
     db.close()
   }
@@ -88,7 +88,7 @@ export function rowExists(dbPath: string, token: string): boolean {
 
 /** The store expiry of `token`'s row in ms since the epoch (the file keeps a Julian day), or NaN. */
 export function rowExpiry(dbPath: string, token: string): number {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+  const db = connect(DEFAULT_DRIVER, dbPath, { readonly: true })
   try {
     const row = db
       .prepare(

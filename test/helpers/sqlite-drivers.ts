@@ -65,8 +65,12 @@ export function connect(
   })
 }
 
-/** `node --import tsx` for Node; Bun runs TypeScript itself. For forked test fixtures. */
-export const TS_EXEC_ARGV: string[] = versions.bun !== undefined ? [] : ['--import', 'tsx']
+/**
+ * `node --import tsx` for Node; Bun and Deno run TypeScript themselves (Deno's children inherit
+ * its `--sloppy-imports`, which resolves the sources' `.js` imports to `.ts`). For forked fixtures.
+ */
+export const TS_EXEC_ARGV: string[] =
+  versions.bun !== undefined || versions.deno !== undefined ? [] : ['--import', 'tsx']
 
 /** The driver a forked fixture opens its store with: its parent's, passed in the environment. */
 export const FIXTURE_DRIVER = (process.env.SESSIONKIT_TEST_SQLITE_DRIVER ??
@@ -76,3 +80,7 @@ export const FIXTURE_DRIVER = (process.env.SESSIONKIT_TEST_SQLITE_DRIVER ??
 export function fixtureEnv(driver: SQLiteDriverName): NodeJS.ProcessEnv {
   return { ...process.env, SESSIONKIT_TEST_SQLITE_DRIVER: driver }
 }
+
+/** The arguments before a TypeScript script when a test spawns `process.execPath` itself (not fork). */
+export const TS_SPAWN_ARGV: string[] =
+  versions.deno !== undefined ? ['run', '-A', '--sloppy-imports'] : TS_EXEC_ARGV
