@@ -67,16 +67,14 @@ function betterSqlite3Installed(): boolean {
 }
 
 /**
- * The drivers that open a database on this runtime, best first: on Node better-sqlite3 (when
- * installed and built for this Node) then `node:sqlite`; on Bun `bun:sqlite` then `node:sqlite`;
- * on Deno `node:sqlite`.
+ * The drivers that open a database on this runtime, in the order `openSQLiteStore` prefers
+ * them: better-sqlite3 (when installed and loadable here: 12.x on the Node it was built for,
+ * 13.x on Node ≥ 22, Bun and Deno), then the runtime's own (`bun:sqlite`, `node:sqlite`).
  */
 export function availableSQLiteDrivers(): SQLiteDriverName[] {
   const order: SQLiteDriverName[] = isBun()
-    ? ['bun:sqlite', 'node:sqlite']
-    : isDeno()
-      ? ['node:sqlite', 'better-sqlite3']
-      : ['better-sqlite3', 'node:sqlite']
+    ? ['better-sqlite3', 'bun:sqlite', 'node:sqlite']
+    : ['better-sqlite3', 'node:sqlite']
   return order.filter(loads)
 }
 

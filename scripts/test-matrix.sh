@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs the suites of the CI matrix on the runtimes other than the machine's Node (which
+# `npm test` covers): the whole suite on Node 26; the core, SQLite and adapter suites on Node 24
+# and 22; those plus the Postgres and Redis store contracts on Bun and Deno. Prints one line per
+# runtime (tests passed, skipped, failed, seconds) and exits non-zero if any runtime failed.
+#
+#   bash scripts/test-matrix.sh              # every runtime
+#   bash scripts/test-matrix.sh bun deno     # some of them
+#
+# Needs the servers of scripts/services.sh for the suites that use them, as `npm test` does.
+set -euo pipefail
+# The exclude lists below hold globs for Vitest; the shell must pass them on as they are.
+set -f
+cd "$(dirname "$0")/.."
+if [ -z "${SESSIONKIT_NODE26:-}" ]; then eval "$(bash scripts/runtimes.sh)"; fi
+
+# Not runtime-specific (type checks, the package's shape, the packed app is Node 26's own test),
+# or Node-only by design (the benchmark's contenders, the demo behind `npm start` and Chromium).
+common=(--exclude 'test/browser/**' --exclude test/bench-smoke.test.ts
+  --exclude test/readme.test.ts --exclude test/package.test.ts --exclude test/packed-app.test.ts)
+# Remote stores under outage: the clients' reconnect logic, measured on the machine's Node and 26.
+remote_faults=(--exclude test/store-faults.test.ts)
+remote=(--exclude test/postgres-store.test.ts --exclude test/redis-store.test.ts)
+
+declare -A args=(
+  [node26]=''
+  [node24]="${common[*]} ${remote_faults[*]} ${remote[*]}"
+  [node22]="${common[*]} ${remote_faults[*]} ${remote[*]}"
+  [bun]="${common[*]} ${remote_faults[*]}"
+  [deno]="${common[*]} ${remote_faults[*]}"
+)
+runtimes=("$@")
+[ ${#runtimes[@]} -gt 0 ] || runtimes=(node26 node24 node22 bun deno)
+
+mkdir -p test-results
+failed=0
+summary=()
+for runtime in "${runtimes[@]}"; do
+  echo "=== $runtime"
+  started=$SECONDS
+  out=test-results/matrix-$runtime.json
+  # shellcheck disable=SC2086 # the exclude lists are words on purpose (their globs are quoted)
+  if ! bash scripts/test-runtime.sh "$runtime" ${args[$runtime]} \
+    --reporter=default --reporter=json --outputFile.json="$out"; then
+    failed=1
+  fi
+  took=$((SECONDS - started))
+  line=$(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+    console.log(`${r.numPassedTests} passed, ${r.numPendingTests + r.numTodoTests} skipped, ${r.numFailedTests} failed`)
+  ' "$out" 2>/dev/null || echo 'no report')
+  summary+=("$runtime: $line in $took s")
+done
+echo '=== matrix'
+printf '%s\n' "${summary[@]}"
+exit $failed
