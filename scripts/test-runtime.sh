@@ -5,6 +5,7 @@
 #
 #   bash scripts/test-runtime.sh node26                    # the whole suite on Node 26
 #   bash scripts/test-runtime.sh bun test/sqlite-store.test.ts
+#   bash scripts/test-runtime.sh node26 --script bench/drivers.bench.ts   # a script, not Vitest
 #
 # On Node 22 to 26, Bun and Deno the project's better-sqlite3 12 (built for the machine's Node)
 # is swapped for the cached 13.x, a Node-API addon all of them load, for the run and put back
@@ -35,7 +36,11 @@ case "$runtime" in
     # times in a run; 24 and 26 do not.
     if [ "$runtime" = node22 ]; then export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=ExperimentalWarning"; fi
     # Children the tests fork (process.execPath) run on the same Node.
-    PATH="$(dirname "$node"):$PATH" "$node" "$vitest" run "$@"
+    if [ "${1:-}" = --script ]; then
+      PATH="$(dirname "$node"):$PATH" "$node" --import tsx "$2"
+    else
+      PATH="$(dirname "$node"):$PATH" "$node" "$vitest" run "$@"
+    fi
     ;;
   bun)
     swap_better_sqlite3

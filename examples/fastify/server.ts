@@ -1,5 +1,5 @@
 // The seed's example on Fastify 5: /put stores a message in the session, /get reads it back.
-// Run: npx tsx examples/fastify/server.ts   (the imports are the package's own names: copy it into an app as it is)
+// Run: npx tsx examples/fastify/server.ts   after `npm run build` (the imports are the package's own names: copy it into an app as it is)
 import Fastify from 'fastify'
 import { SessionManager } from 'sessionkit'
 import { loadAndSave } from 'sessionkit/fastify'

@@ -1,6 +1,6 @@
 // The seed's example as a Fetch handler, `(Request) => Response`, served here on Node by
 // @hono/node-server; Deno.serve, Bun.serve or a Worker's `fetch` take the same handler.
-// Run: npx tsx examples/fetch/server.ts   (the imports are the package's own names: copy it into an app as it is)
+// Run: npx tsx examples/fetch/server.ts   after `npm run build` (the imports are the package's own names: copy it into an app as it is)
 import { serve } from '@hono/node-server'
 import { SessionManager } from 'sessionkit'
 import { loadAndSave } from 'sessionkit/fetch'

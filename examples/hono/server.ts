@@ -1,6 +1,6 @@
 // The seed's example on Hono 4, served on Node by @hono/node-server: /put stores a message in
 // the session, /get reads it back.
-// Run: npx tsx examples/hono/server.ts   (the imports are the package's own names: copy it into an app as it is)
+// Run: npx tsx examples/hono/server.ts   after `npm run build` (the imports are the package's own names: copy it into an app as it is)
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { SessionManager } from 'sessionkit'

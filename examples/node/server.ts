@@ -1,5 +1,5 @@
 // The seed's example on node:http: /put stores a message in the session, /get reads it back.
-// Run: npx tsx examples/node/server.ts   (the imports are the package's own names: copy it into an app as it is)
+// Run: npx tsx examples/node/server.ts   after `npm run build` (the imports are the package's own names: copy it into an app as it is)
 import http from 'node:http'
 import { SessionManager } from 'sessionkit'
 import { loadAndSave } from 'sessionkit/node'

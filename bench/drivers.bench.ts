@@ -1,0 +1,137 @@
+// Part of `npm run bench:stores`: on every SQLite driver this runtime loads, what SQLiteStore's
+// find, commit and delete cost over the same statements prepared and run raw on that driver,
+// with the same pragmas (goal ≤ 1.3× each). Run by scripts/bench-stores.sh on the machine's Node
+// and on Node 26 in one go; one process per runtime, not a CI test.
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  availableSQLiteDrivers,
+  goTimeString,
+  openSQLiteStore,
+  type SQLiteDriverName,
+  type SQLiteStore,
+} from '../src/stores/sqlite.ts'
+import { openSQLiteDatabase } from '../src/stores/sqlite-driver.ts'
+import { schemaSQL, statementsSQL } from '../src/stores/sqlite-sql.ts'
+
+const KEYS = 5_000
+const OPS = 10_000
+const ROUNDS = 9
+const dir = mkdtempSync(join(tmpdir(), 'sessionkit-drivers-bench-'))
+const token = (): string => randomBytes(32).toString('base64url')
+const data = randomBytes(200)
+const expiry = new Date(Date.now() + 3_600_000)
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number
+const versions = process.versions as { bun?: string; deno?: string }
+const runtime =
+  versions.bun !== undefined
+    ? `Bun ${versions.bun}`
+    : versions.deno !== undefined
+      ? `Deno ${versions.deno}`
+      : `Node ${process.version}`
+
+type Op = 'find' | 'commit' | 'delete'
+type Runner = Record<Op, (keys: string[]) => Promise<void> | void>
+
+// The raw side: the store's own SQL and pragmas, prepared once, no store around it.
+function rawRunner(driver: SQLiteDriverName, file: string): { runner: Runner; close(): void } {
+  const db = openSQLiteDatabase(file, driver)
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA synchronous = NORMAL')
+  const schema = schemaSQL('sessions')
+  db.exec(schema.table)
+  db.exec(schema.index)
+  const sql = statementsSQL('sessions')
+  const find = db.prepare(sql.find)
+  const upsert = db.prepare(sql.upsert)
+  const del = db.prepare(sql.delete)
+  // A string formatted once, so the store's own formatting counts against it.
+  const at = goTimeString(expiry)
+  return {
+    runner: {
+      find(keys) {
+        for (let i = 0; i < OPS; i++) find.get(keys[i % KEYS] as string)
+      },
+      commit(keys) {
+        for (let i = 0; i < OPS; i++) upsert.run(keys[i % KEYS] as string, data, at)
+      },
+      delete(keys) {
+        for (const k of keys) del.run(k)
+      },
+    },
+    close() {
+      for (const s of [find, upsert, del]) s.finalize?.()
+      db.close()
+    },
+  }
+}
+
+function storeRunner(store: SQLiteStore): Runner {
+  return {
+    async find(keys) {
+      for (let i = 0; i < OPS; i++) await store.find(keys[i % KEYS] as string)
+    },
+    async commit(keys) {
+      for (let i = 0; i < OPS; i++) await store.commit(keys[i % KEYS] as string, data, expiry)
+    },
+    async delete(keys) {
+      for (const k of keys) await store.delete(k)
+    },
+  }
+}
+
+async function opsPerSecond(run: () => Promise<void> | void, count: number): Promise<number> {
+  const started = performance.now()
+  await run()
+  return count / ((performance.now() - started) / 1000)
+}
+
+try {
+  console.log(
+    `${runtime}: SQLiteStore against the same statements raw on each driver, ops/s, median of ${ROUNDS} rounds (${OPS.toLocaleString()} ops):`,
+  )
+  console.log('driver           op        store       raw   cost (goal ≤ 1.30×)')
+  for (const driver of availableSQLiteDrivers()) {
+    const name = driver.replace(':', '-')
+    // Checkpoints on commit on both sides, so like is compared with like.
+    const store = openSQLiteStore(join(dir, `${name}-store.db`), {
+      driver,
+      cleanupInterval: 0,
+      checkpointThread: false,
+    })
+    const raw = rawRunner(driver, join(dir, `${name}-raw.db`))
+    const sides = { store: storeRunner(store), raw: raw.runner }
+    const results = {
+      store: { find: [] as number[], commit: [] as number[], delete: [] as number[] },
+      raw: { find: [] as number[], commit: [] as number[], delete: [] as number[] },
+    }
+    for (let round = 0; round <= ROUNDS; round++) {
+      // Alternate who goes first; round 0 warms up.
+      const order = round % 2 === 0 ? (['store', 'raw'] as const) : (['raw', 'store'] as const)
+      for (const side of order) {
+        const keys = Array.from({ length: KEYS }, token)
+        const r = sides[side]
+        const commit = await opsPerSecond(() => r.commit(keys), OPS)
+        const find = await opsPerSecond(() => r.find(keys), OPS)
+        const del = await opsPerSecond(() => r.delete(keys), KEYS)
+        if (round === 0) continue
+        results[side].commit.push(commit)
+        results[side].find.push(find)
+        results[side].delete.push(del)
+      }
+    }
+    for (const op of ['find', 'commit', 'delete'] as const) {
+      // Each round's ratio pairs runs made moments apart, so drift in the machine cancels.
+      const cost = median(results.raw[op].map((w, i) => w / (results.store[op][i] as number)))
+      console.log(
+        `${driver.padEnd(16)} ${op.padEnd(7)} ${Math.round(median(results.store[op])).toLocaleString().padStart(9)} ${Math.round(median(results.raw[op])).toLocaleString().padStart(9)}   ${cost.toFixed(2)}×`,
+      )
+    }
+    store.close()
+    raw.close()
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
