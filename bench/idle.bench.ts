@@ -23,10 +23,19 @@ async function writesPerRequest(idleRefresh: number | undefined): Promise<number
   let writes = 0
   const counted: Store = {
     find: (k) => store.find(k),
-    commit: (k, d, e, m) => (writes++, store.commit(k, d, e, m)),
+    commit: (k, d, e, m) => {
+      writes++
+      return store.commit(k, d, e, m)
+    },
     delete: (k) => store.delete(k),
-    touch: (k, e) => (writes++, store.touch(k, e)),
-    replace: (k, x, d, e) => (writes++, store.replace(k, x, d, e)),
+    touch: (k, e) => {
+      writes++
+      return store.touch(k, e)
+    },
+    replace: (k, x, d, e) => {
+      writes++
+      return store.replace(k, x, d, e)
+    },
     end: (k, r, u) => store.end(k, r, u),
     ended: (k) => store.ended(k),
   }

@@ -11,7 +11,6 @@ export type SQLiteDriverName = 'better-sqlite3' | 'node:sqlite' | 'bun:sqlite'
 
 const require = createRequire(import.meta.url)
 const isBun = (): boolean => typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined'
-const isDeno = (): boolean => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined'
 
 type Opener = (path: string, readonly: boolean) => SQLiteDatabase
 
