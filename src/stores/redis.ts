@@ -109,8 +109,8 @@ function toBytes(value: unknown): Uint8Array | undefined {
   return Buffer.from(String(value))
 }
 
-// SCAN's MATCH is a glob: a prefix holding *, ?, [ or \ must match only itself.
-function globEscape(prefix: string): string {
+/** `prefix` escaped for SCAN's MATCH glob, so a prefix holding *, ?, [ or \ matches only itself. */
+export function globEscape(prefix: string): string {
   return prefix.replace(/[*?[\]\\]/g, '\\$&')
 }
 

@@ -1,0 +1,55 @@
+/** One stored session as the command line sees it: its store key, bytes and expiry. */
+export interface StoredSession {
+  key: string
+  data: Uint8Array
+  expiresAt: Date
+  /** Whose it is, from the store's owner index, when it is filed there. */
+  owner?: string
+}
+
+/** What `sessionkit stats` reports; the fields a store cannot know are left out. */
+export interface StoreStats {
+  store: string
+  rows: number
+  live: number
+  expired: number
+  dataBytes: number
+  oldestExpiry?: Date
+  newestExpiry?: Date
+  /** Live and expired rows by the format of their data: `json` (sessionkit) or `gob` (Go SCS). */
+  codecs: Record<string, number>
+  /** With an owner index: how many owners, and how many sessions are filed under one. */
+  owners?: { owners: number; sessions: number }
+  /** SQLite only: the file, its WAL and its journal mode. */
+  file?: { path: string; bytes: number; walBytes: number; journalMode: string }
+}
+
+/**
+ * A store opened by the command line, with the connection it opened itself: reads for the
+ * reports go straight to the database; writes go through the store, so they obey its contract.
+ */
+export interface Backend {
+  /** `sqlite:…`, `postgres://…` or `redis://…`, with any password removed. */
+  readonly name: string
+  stats(): Promise<StoreStats>
+  /** Live sessions, soonest expiry first; only `owner`'s when given; at most `limit`. */
+  list(options: { owner?: string; limit?: number }): AsyncIterable<StoredSession>
+  /** The live session under `key`, or undefined. */
+  get(key: string): Promise<StoredSession | undefined>
+  /** How many expired rows are waiting to be deleted. */
+  countExpired(): Promise<number>
+  /** Deletes at most `size` expired rows; resolves how many it deleted. */
+  pruneBatch(size: number): Promise<number>
+  /** Deletes the live session under `key`; resolves whether there was one. */
+  revoke(key: string): Promise<boolean>
+  /** The keys of `owner`'s live sessions, from the owner index. */
+  ownedKeys(owner: string): Promise<string[]>
+  /** Writes `session`; unless `replace`, a live session under its key is kept and `false` returned. */
+  write(session: StoredSession, replace: boolean): Promise<boolean>
+  close(): Promise<void>
+}
+
+/** The format a stored blob is in: sessionkit's JSON starts with `{`, Go SCS's gob never does. */
+export function codecOf(data: Uint8Array): 'json' | 'gob' {
+  return data[0] === 0x7b ? 'json' : 'gob'
+}

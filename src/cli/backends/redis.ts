@@ -1,0 +1,209 @@
+import type { NodeRedisClient } from '../../stores/redis.js'
+import {
+  DEFAULT_REDIS_PREFIX,
+  globEscape,
+  OWNER_KEY_PREFIX,
+  RedisStore,
+} from '../../stores/redis.js'
+import type { Backend, StoredSession, StoreStats } from '../backend.js'
+import { codecOf } from '../backend.js'
+import { peer, redact } from '../open.js'
+
+interface Connected extends NodeRedisClient {
+  connect(): Promise<unknown>
+  close?(): Promise<unknown>
+  quit?(): Promise<unknown>
+  on(event: 'error', listener: (err: unknown) => void): unknown
+}
+
+const PAGE = 500
+// node-redis v5 reads typeMapping (36: bulk string), v4 returnBuffers.
+const BYTES = { typeMapping: { 36: Buffer }, returnBuffers: true }
+
+/** Connects to the Redis at `url` with a node-redis client of its own (5 s to connect). */
+export async function openRedisBackend(
+  url: string,
+  options: { prefix?: string },
+): Promise<Backend> {
+  const redis = await peer<{
+    createClient(options: {
+      url: string
+      socket: { connectTimeout: number; reconnectStrategy: false }
+    }): Connected
+  }>('redis', 'Redis')
+  const client = redis.createClient({
+    url,
+    socket: { connectTimeout: 5_000, reconnectStrategy: false },
+  })
+  // Reported through the failing command; a listener keeps it from being an unhandled 'error'.
+  client.on('error', () => {})
+  await client.connect()
+  const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX
+  const store = new RedisStore(client, { prefix, timeout: 30_000 })
+  return new RedisBackend(redact(url), client, store, prefix)
+}
+
+class RedisBackend implements Backend {
+  readonly name: string
+  readonly #client: Connected
+  readonly #store: RedisStore
+  readonly #prefix: string
+
+  constructor(name: string, client: Connected, store: RedisStore, prefix: string) {
+    this.name = `${name} (prefix ${prefix})`
+    this.#client = client
+    this.#store = store
+    this.#prefix = prefix
+  }
+
+  #send(args: string[]): Promise<unknown> {
+    return this.#client.sendCommand(args)
+  }
+
+  // Session bytes as bytes: node-redis would decode a bulk reply as UTF-8 text (a gob blob is not).
+  async #bytes(key: string): Promise<Uint8Array | undefined> {
+    const reply = await this.#client.sendCommand(['GET', key], BYTES)
+    return reply instanceof Uint8Array ? reply : undefined
+  }
+
+  // Every key matching `pattern`, page by page (SCAN, never KEYS).
+  async *#scan(pattern: string): AsyncIterable<string[]> {
+    let cursor = '0'
+    do {
+      const [next, keys] = (await this.#send([
+        'SCAN',
+        cursor,
+        'MATCH',
+        pattern,
+        'COUNT',
+        String(PAGE),
+      ])) as [string, string[]]
+      cursor = String(next)
+      if (keys.length > 0) yield keys.map(String)
+    } while (cursor !== '0')
+  }
+
+  // The owner index as key → owner: one hash per owner, its fields the session keys.
+  async #ownersByKey(): Promise<Map<string, string>> {
+    const byKey = new Map<string, string>()
+    const head = `${OWNER_KEY_PREFIX}{${this.#prefix}`
+    for await (const hashes of this.#scan(`${globEscape(head)}*`)) {
+      for (const hash of hashes) {
+        const owner = hash.slice(head.length, -1)
+        for (const key of (await this.#send(['HKEYS', hash])) as string[])
+          byKey.set(String(key), owner)
+      }
+    }
+    return byKey
+  }
+
+  // Sessions with their bytes and time to live, one page of keys at a time.
+  async *#sessions(): AsyncIterable<StoredSession> {
+    for await (const keys of this.#scan(`${globEscape(this.#prefix)}*`)) {
+      const now = Date.now()
+      const replies = await Promise.all(
+        keys.map(async (k) => [k, await this.#bytes(k), await this.#send(['PTTL', k])] as const),
+      )
+      for (const [k, data, ttl] of replies) {
+        if (data === undefined || Number(ttl) < 0) continue
+        yield {
+          key: k.slice(this.#prefix.length),
+          data,
+          expiresAt: new Date(now + Number(ttl)),
+        }
+      }
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    const stats: StoreStats = {
+      store: this.name,
+      rows: 0,
+      live: 0,
+      expired: 0,
+      dataBytes: 0,
+      codecs: {},
+    }
+    let oldest = Number.POSITIVE_INFINITY
+    let newest = Number.NEGATIVE_INFINITY
+    for await (const s of this.#sessions()) {
+      stats.rows++
+      stats.live++
+      stats.dataBytes += s.data.length
+      const codec = codecOf(s.data)
+      stats.codecs[codec] = (stats.codecs[codec] ?? 0) + 1
+      oldest = Math.min(oldest, s.expiresAt.getTime())
+      newest = Math.max(newest, s.expiresAt.getTime())
+    }
+    if (stats.rows > 0) {
+      stats.oldestExpiry = new Date(oldest)
+      stats.newestExpiry = new Date(newest)
+    }
+    const owners = await this.#ownersByKey()
+    if (owners.size > 0)
+      stats.owners = { owners: new Set(owners.values()).size, sessions: owners.size }
+    return stats
+  }
+
+  async *list(options: { owner?: string; limit?: number }): AsyncIterable<StoredSession> {
+    const owners = await this.#ownersByKey()
+    const all: StoredSession[] = []
+    for await (const s of this.#sessions()) {
+      const owner = owners.get(s.key)
+      if (options.owner !== undefined && owner !== options.owner) continue
+      all.push(owner === undefined ? s : { ...s, owner })
+    }
+    all.sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
+    yield* all.slice(0, options.limit ?? all.length)
+  }
+
+  async get(key: string): Promise<StoredSession | undefined> {
+    const full = `${this.#prefix}${key}`
+    const [data, ttl] = [await this.#bytes(full), await this.#send(['PTTL', full])]
+    if (data === undefined || Number(ttl) < 0) return undefined
+    const session: StoredSession = {
+      key,
+      data,
+      expiresAt: new Date(Date.now() + Number(ttl)),
+    }
+    const owner = (await this.#ownersByKey()).get(key)
+    if (owner !== undefined) session.owner = owner
+    return session
+  }
+
+  // Redis deletes expired keys itself: there is never anything to prune.
+  async countExpired(): Promise<number> {
+    return 0
+  }
+
+  async pruneBatch(): Promise<number> {
+    return 0
+  }
+
+  async revoke(key: string): Promise<boolean> {
+    const live = (await this.get(key)) !== undefined
+    if (live) await this.#store.delete(key)
+    return live
+  }
+
+  async ownedKeys(owner: string): Promise<string[]> {
+    return (await this.#store.listOwned(owner)).map((s) => s.key)
+  }
+
+  async write(session: StoredSession, replace: boolean): Promise<boolean> {
+    const written = await this.#store.commit(
+      session.key,
+      session.data,
+      session.expiresAt,
+      replace ? undefined : 'insert',
+    )
+    if (written && session.owner !== undefined) {
+      await this.#store.setOwner(session.key, session.owner, undefined, {}, new Date())
+    }
+    return written
+  }
+
+  async close(): Promise<void> {
+    await (this.#client.close?.() ?? this.#client.quit?.())
+  }
+}

@@ -1,0 +1,206 @@
+import { existsSync, statSync } from 'node:fs'
+import { StoreError } from '../../errors.js'
+import { type SQLiteDatabase, SQLiteStore } from '../../stores/sqlite.js'
+import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite-driver.js'
+import { checkTableName, endedTableName } from '../../stores/sqlite-sql.js'
+import type { Backend, StoredSession, StoreStats } from '../backend.js'
+
+// Julian day of the Unix epoch: SQLite's REAL expiry to ms and back.
+const EPOCH_JD = 2440587.5
+const ms = (column: string): string => `(julianday(${column}) - ${EPOCH_JD}) * 86400000`
+const bytes = (value: unknown): Uint8Array =>
+  value instanceof Uint8Array ? value : new TextEncoder().encode(String(value))
+
+interface Row {
+  token: string
+  data: unknown
+  ms: number
+  owner?: string | null
+}
+
+/**
+ * Opens the SQLite file at `path` for the command line: an existing file only (a typo must not
+ * create an empty database), a 5 s busy timeout (the CLI may wait; an app's event loop must not),
+ * and nothing created unless `create` (import) asks for the schema.
+ */
+export function openSQLiteBackend(
+  path: string,
+  options: { table: string; create: boolean },
+): Backend {
+  const table = checkTableName(options.table)
+  if (!existsSync(path)) {
+    throw new StoreError(`no SQLite file at ${JSON.stringify(path)}`)
+  }
+  const db = openSQLiteDatabase(path, defaultSQLiteDriver())
+  db.exec('PRAGMA busy_timeout = 5000')
+  const has = (name: string): boolean =>
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) != null
+  if (!options.create && !has(table)) {
+    db.close()
+    throw new StoreError(
+      `${JSON.stringify(path)} has no table "${table}": is this the sessions file (or pass --table)?`,
+    )
+  }
+  const store = new SQLiteStore(db, {
+    tableName: table,
+    cleanupInterval: 0,
+    createTable: options.create,
+  })
+  return new SQLiteBackend(path, db, store, table, has)
+}
+
+class SQLiteBackend implements Backend {
+  readonly name: string
+  readonly #path: string
+  readonly #db: SQLiteDatabase
+  readonly #store: SQLiteStore
+  readonly #table: string
+  readonly #has: (name: string) => boolean
+
+  constructor(
+    path: string,
+    db: SQLiteDatabase,
+    store: SQLiteStore,
+    table: string,
+    has: (name: string) => boolean,
+  ) {
+    this.name = `sqlite:${path}`
+    this.#path = path
+    this.#db = db
+    this.#store = store
+    this.#table = table
+    this.#has = has
+  }
+
+  get #owners(): string | undefined {
+    const owners = `${this.#table}_owners`
+    return this.#has(owners) ? owners : undefined
+  }
+
+  async stats(): Promise<StoreStats> {
+    const t = this.#table
+    const row = this.#db
+      .prepare(
+        `SELECT COUNT(*) AS rows, COALESCE(SUM(julianday('now') < expiry), 0) AS live, COALESCE(SUM(length(CAST(data AS BLOB))), 0) AS bytes, MIN(${ms('expiry')}) AS oldest, MAX(${ms('expiry')}) AS newest FROM ${t}`,
+      )
+      .get() as {
+      rows: number
+      live: number
+      bytes: number
+      oldest: number | null
+      newest: number | null
+    }
+    const codecs: Record<string, number> = {}
+    const firsts = this.#db
+      .prepare(
+        `SELECT substr(CAST(data AS BLOB), 1, 1) = x'7b' AS json, COUNT(*) AS n FROM ${t} GROUP BY 1`,
+      )
+      .all() as { json: number; n: number }[]
+    for (const f of firsts) codecs[f.json === 1 ? 'json' : 'gob'] = Number(f.n)
+    const stats: StoreStats = {
+      store: this.name,
+      rows: Number(row.rows),
+      live: Number(row.live),
+      expired: Number(row.rows) - Number(row.live),
+      dataBytes: Number(row.bytes),
+      codecs,
+    }
+    if (row.oldest !== null) stats.oldestExpiry = new Date(Math.round(row.oldest))
+    if (row.newest !== null) stats.newestExpiry = new Date(Math.round(row.newest))
+    const owners = this.#owners
+    if (owners !== undefined) {
+      const o = this.#db
+        .prepare(`SELECT COUNT(DISTINCT owner) AS owners, COUNT(*) AS sessions FROM ${owners}`)
+        .get() as { owners: number; sessions: number }
+      stats.owners = { owners: Number(o.owners), sessions: Number(o.sessions) }
+    }
+    const size = (file: string): number => (existsSync(file) ? statSync(file).size : 0)
+    const mode = this.#db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }
+    stats.file = {
+      path: this.#path,
+      bytes: size(this.#path),
+      walBytes: size(`${this.#path}-wal`),
+      journalMode: mode.journal_mode,
+    }
+    return stats
+  }
+
+  async *list(options: { owner?: string; limit?: number }): AsyncIterable<StoredSession> {
+    const t = this.#table
+    const owners = this.#owners
+    if (options.owner !== undefined && owners === undefined) return
+    const join = owners === undefined ? '' : `LEFT JOIN ${owners} o ON o.token = s.token`
+    const where = options.owner === undefined ? '' : 'AND o.owner = ?'
+    const sql = `SELECT s.token AS token, s.data AS data, ${ms('s.expiry')} AS ms${owners === undefined ? '' : ', o.owner AS owner'} FROM ${t} s ${join} WHERE julianday('now') < s.expiry ${where} ORDER BY s.expiry LIMIT ?`
+    const params: (string | number)[] = options.owner === undefined ? [] : [options.owner]
+    params.push(options.limit ?? -1)
+    for (const row of this.#db.prepare(sql).all(...params) as Row[]) yield toSession(row)
+  }
+
+  async get(key: string): Promise<StoredSession | undefined> {
+    const owners = this.#owners
+    const row = this.#db
+      .prepare(
+        `SELECT s.token AS token, s.data AS data, ${ms('s.expiry')} AS ms${owners === undefined ? '' : `, (SELECT owner FROM ${owners} WHERE token = s.token) AS owner`} FROM ${this.#table} s WHERE s.token = ? AND julianday('now') < s.expiry`,
+      )
+      .get(key) as Row | null | undefined
+    return row == null ? undefined : toSession(row)
+  }
+
+  async countExpired(): Promise<number> {
+    const row = this.#db
+      .prepare(`SELECT COUNT(*) AS n FROM ${this.#table} WHERE expiry < julianday('now')`)
+      .get() as { n: number }
+    return Number(row.n)
+  }
+
+  async pruneBatch(size: number): Promise<number> {
+    // The store's own batch: one short write transaction, so the apps' writes slip in between.
+    const sql = `DELETE FROM ${this.#table} WHERE rowid IN (SELECT rowid FROM ${this.#table} WHERE expiry < julianday('now') LIMIT ?)`
+    const deleted = Number(this.#db.prepare(sql).run(size).changes)
+    if (deleted < size && this.#has(endedTableName(this.#table))) {
+      this.#db
+        .prepare(`DELETE FROM ${endedTableName(this.#table)} WHERE expiry < julianday('now')`)
+        .run()
+    }
+    return deleted
+  }
+
+  async revoke(key: string): Promise<boolean> {
+    const live = (await this.get(key)) !== undefined
+    if (live) await this.#store.delete(key)
+    return live
+  }
+
+  async ownedKeys(owner: string): Promise<string[]> {
+    if (this.#owners === undefined) return []
+    const keys: string[] = []
+    for await (const s of this.list({ owner })) keys.push(s.key)
+    return keys
+  }
+
+  async write(session: StoredSession, replace: boolean): Promise<boolean> {
+    const mode = replace ? undefined : 'insert'
+    const written = await this.#store.commit(session.key, session.data, session.expiresAt, mode)
+    if (written && session.owner !== undefined) {
+      // The store makes the index table and its trigger on first use.
+      await this.#store.setOwner(session.key, session.owner, undefined, {}, new Date())
+    }
+    return written
+  }
+
+  async close(): Promise<void> {
+    this.#store.close()
+    this.#db.close()
+  }
+}
+
+function toSession(row: Row): StoredSession {
+  const session: StoredSession = {
+    key: row.token,
+    data: bytes(row.data),
+    expiresAt: new Date(Math.round(row.ms)),
+  }
+  if (row.owner != null) session.owner = row.owner
+  return session
+}
