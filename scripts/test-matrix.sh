@@ -14,10 +14,12 @@ set -f
 cd "$(dirname "$0")/.."
 if [ -z "${SESSIONKIT_NODE26:-}" ]; then eval "$(bash scripts/runtimes.sh)"; fi
 
-# Not runtime-specific (type checks, the package's shape, the packed app is Node 26's own test),
-# or Node-only by design (the benchmark's contenders, the demo behind `npm start` and Chromium).
+# Not runtime-specific (type checks, the package's shape; the packed app is Node 26's own test),
+# or Node-only by design (the benchmark's contenders, the demo behind `npm start` and Chromium,
+# the `sessionkit` command, whose bin runs on node).
 common=(--exclude 'test/browser/**' --exclude test/bench-smoke.test.ts
-  --exclude test/readme.test.ts --exclude test/package.test.ts --exclude test/packed-app.test.ts)
+  --exclude test/readme.test.ts --exclude test/package.test.ts --exclude test/packed-app.test.ts
+  --exclude test/cli.test.ts)
 # Remote stores under outage: the clients' reconnect logic, measured on the machine's Node and 26.
 remote_faults=(--exclude test/store-faults.test.ts)
 remote=(--exclude test/postgres-store.test.ts --exclude test/redis-store.test.ts)
