@@ -1,3 +1,4 @@
+export type { SessionBridge } from './bridge.js'
 export type { Codec, SessionRecord } from './codec.js'
 export { jsonCodec } from './codec.js'
 export type { CookieOptions, SameSite } from './cookie.js'

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { SessionBridge } from './bridge.js'
 import type { Codec } from './codec.js'
 import { jsonCodec } from './codec.js'
 import type { CookieOptions, ResolvedCookieOptions } from './cookie.js'
@@ -80,6 +81,12 @@ export interface SessionManagerOptions<Data extends object = SessionData> {
    * @default 65_536 (64 KiB)
    */
   maxBytes?: number
+  /**
+   * Moves the users of another session library over on their next request, signed in: a request
+   * with no session token of this manager's but a valid cookie of the old library gets the old
+   * session's values in a new session (see `expressSessionBridge`). @default undefined
+   */
+  bridge?: SessionBridge
   /** The clock in ms since the epoch; tests inject one. @default Date.now */
   clock?: () => number
 }
@@ -102,6 +109,7 @@ export interface ResolvedOptions {
   owner: string | undefined
   deviceInfo: boolean
   maxBytes: number
+  bridge: SessionBridge | undefined
   clock: () => number
 }
 
@@ -125,6 +133,7 @@ const TOP_KEYS = new Set<string>([
   'owner',
   'deviceInfo',
   'maxBytes',
+  'bridge',
   'clock',
 ])
 const COOKIE_KEYS = new Set<string>([
@@ -345,6 +354,21 @@ export function resolveOptions<Data extends object>(
       `must be an HTTP header name other than Cookie, got ${JSON.stringify(tokenHeader)}`,
     )
   }
+  const bridge = options.bridge
+  if (
+    bridge !== undefined &&
+    (typeof bridge?.idOf !== 'function' ||
+      typeof bridge.read !== 'function' ||
+      typeof bridge.destroy !== 'function')
+  ) {
+    invalid(
+      'bridge',
+      'must be a SessionBridge (idOf, read, destroy), such as expressSessionBridge()',
+    )
+  }
+  if (bridge !== undefined && tokenHeader !== undefined) {
+    invalid('bridge', 'moves cookie sessions, so it cannot be used with tokenHeader')
+  }
   return {
     lifetime,
     idleTimeout,
@@ -360,6 +384,7 @@ export function resolveOptions<Data extends object>(
     owner,
     deviceInfo,
     maxBytes: byteCount(options.maxBytes),
+    bridge,
     clock,
     // Built last so a bad option never leaves a default store's timer behind.
     store: store ?? new MemoryStore({ clock: options.clock ?? Date.now }),

@@ -1,3 +1,4 @@
+import { BridgeRunner } from './bridge.js'
 import { sameBytes } from './bytes.js'
 import type { Codec, SessionRecord } from './codec.js'
 import { CookieWriter, readCookie } from './cookie.js'
@@ -58,6 +59,7 @@ export class SessionManager<Data extends object = SessionData> {
   readonly #refreshed = new Map<string, number>()
   readonly #tokenHeader: string | undefined
   readonly #bearer: boolean
+  readonly #bridge: BridgeRunner | undefined
 
   constructor(options: SessionManagerOptions<NoInfer<Data>> = {}) {
     const resolved = resolveOptions(options)
@@ -83,6 +85,7 @@ export class SessionManager<Data extends object = SessionData> {
         : 'no-cache="Set-Cookie"'
     this.#tokenHeader = resolved.tokenHeader
     this.#bearer = resolved.tokenHeader?.toLowerCase() === 'authorization'
+    this.#bridge = resolved.bridge === undefined ? undefined : new BridgeRunner(resolved.bridge)
     this.requestHeader = resolved.tokenHeader?.toLowerCase() ?? 'cookie'
     this.responseHeader = resolved.tokenHeader ?? 'Set-Cookie'
     this.varyHeader = resolved.tokenHeader ?? 'Cookie'
@@ -179,7 +182,27 @@ export class SessionManager<Data extends object = SessionData> {
       this.#tokenHeader === undefined
         ? readCookie(header, this.#cookies.name)
         : this.#headerToken(header)
-    return token === '' ? this.#fresh() : this.load(token)
+    if (token !== '') return this.load(token)
+    // Only a request with a verified cookie of the old library costs more than a fresh session.
+    if (this.#bridge === undefined || !this.#bridge.applies(header)) return this.#fresh()
+    return this.#bridge
+      .load(
+        header,
+        () => this.#fresh(),
+        (moved) => this.load(moved),
+        (session, bridged) => {
+          session[kState].bridged = bridged
+        },
+      )
+      .then((session) => session ?? this.#fresh())
+  }
+
+  /**
+   * The Set-Cookie values an adapter sends besides the session's own, after `commitResponse`:
+   * the bridge's deletion of the old library's cookie, once the move is committed; else none.
+   */
+  extraCookies(session: Session<Data>): readonly string[] {
+    return session[kState].extraCookies
   }
 
   // The token header's value: the token itself, or `Bearer <token>` for Authorization.
@@ -274,8 +297,12 @@ export class SessionManager<Data extends object = SessionData> {
       this.#refuse(session, state.refused, true)
       return undefined
     }
-    if (state.status === 'destroyed')
+    if (state.status === 'destroyed') {
+      // Signed out on the very request that moved it: the old session must go too, or the next
+      // request would move it over again and undo the logout.
+      if (state.bridged !== undefined) return this.#finishBridged(state, this.#cookies.expired())
       return this.#tokenHeader === undefined ? this.#cookies.expired() : ''
+    }
     // Nothing changed (or a put left the bytes as stored, the seed's /put) and the expiry moved
     // recently: neither a touch nor a cookie is worth it.
     if (state.stored && this.#refreshedRecently(state) && !this.#changedSinceSaved(state)) {
@@ -652,8 +679,29 @@ export class SessionManager<Data extends object = SessionData> {
     this.#refreshed.set(key, this.#options.clock())
   }
 
+  async #finishBridged(state: SessionState, cookie: string): Promise<string> {
+    const bridged = state.bridged as NonNullable<SessionState['bridged']>
+    state.bridged = undefined
+    state.extraCookies = await bridged.finish(undefined)
+    return cookie
+  }
+
   async #commitAndCookie(session: Session<Data>): Promise<string | undefined> {
-    const { token, expiry, committed } = await this.commit(session)
+    const state = session[kState]
+    const bridged = state.bridged
+    let result: CommitResult
+    try {
+      result = await this.commit(session)
+    } catch (err) {
+      bridged?.abandon()
+      throw err
+    }
+    const { token, expiry, committed } = result
+    if (bridged !== undefined) {
+      state.bridged = undefined
+      if (committed) state.extraCookies = await bridged.finish(token)
+      else bridged.abandon()
+    }
     if (!committed) return undefined
     if (idleTimeoutOf(session[kState].values, this.#options.idleTimeout) > 0) {
       this.#noteRefreshed(session[kState].key)

@@ -1,3 +1,4 @@
+import type { Bridged } from './bridge.js'
 import { sameBytes } from './bytes.js'
 import type { SessionRecord } from './codec.js'
 import { MAX_DEADLINE } from './deadline.js'
@@ -85,6 +86,10 @@ export interface SessionState {
   device: DeviceInfo | undefined
   /** renewToken ran: the next insert is a renewal (the `renewed` event), not a new session. */
   renewed: boolean
+  /** Moved over from another library by the manager's bridge: its commit finishes the move. */
+  bridged: Bridged | undefined
+  /** Set-Cookie values to send besides the session's own (the bridge's deletion of the old cookie). */
+  extraCookies: readonly string[]
 }
 
 /** @internal A session state with nothing in it, for `token` as stored (or not) under `key`. */
@@ -103,6 +108,8 @@ export function blankState(deadline: number): SessionState {
     indexed: undefined,
     device: undefined,
     renewed: false,
+    bridged: undefined,
+    extraCookies: [],
   }
 }
 
@@ -291,6 +298,8 @@ export class Session<Data extends object = SessionData> {
       status: 'destroyed',
       dirty: true,
       device: state.device,
+      // A session the bridge just moved over: its response must end the old one too.
+      bridged: state.bridged,
     })
   }
 

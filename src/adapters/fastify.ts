@@ -27,12 +27,14 @@ function addCookie(
   reply: FastifyReply,
   manager: SessionManager<SessionData>,
   cookie: string,
+  extras: readonly string[],
 ): void {
   // Fastify appends each set-cookie value instead of replacing it; a token header is one value.
   reply.header(
     manager.responseHeader === 'Set-Cookie' ? 'set-cookie' : manager.responseHeader,
     cookie,
   )
+  for (const extra of extras) reply.header('set-cookie', extra)
   const cacheControl = reply.getHeader('cache-control')
   if (manager.cacheControl === 'no-store' || cacheControl === undefined) {
     reply.header('cache-control', manager.cacheControl)
@@ -114,13 +116,13 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
         return
       }
       if (!(outcome instanceof Promise)) {
-        if (outcome !== undefined) addCookie(reply, core, outcome)
+        if (outcome !== undefined) addCookie(reply, core, outcome, core.extraCookies(session))
         done(null, payload)
         return
       }
       outcome.then(
         (cookie) => {
-          if (cookie !== undefined) addCookie(reply, core, cookie)
+          if (cookie !== undefined) addCookie(reply, core, cookie, core.extraCookies(session))
           done(null, payload)
         },
         (err: Error) => done(err),

@@ -20,11 +20,13 @@ export function setSessionHeaders(
   headers: Headers,
   manager: SessionManager<SessionData>,
   cookie: string | undefined,
+  extras: readonly string[] = [],
 ): void {
   headers.set('Vary', varyWith(headers.get('Vary'), manager.varyHeader))
   if (cookie === undefined) return
   if (manager.responseHeader === 'Set-Cookie') headers.append('Set-Cookie', cookie)
   else headers.set(manager.responseHeader, cookie)
+  for (const extra of extras) headers.append('Set-Cookie', extra)
   if (manager.cacheControl === 'no-store') headers.set('Cache-Control', 'no-store')
   else headers.append('Cache-Control', manager.cacheControl)
 }
@@ -37,16 +39,17 @@ export function withSessionHeaders(
   response: Response,
   manager: SessionManager<SessionData>,
   cookie: string | undefined,
+  extras: readonly string[] = [],
 ): Response {
   try {
-    setSessionHeaders(response.headers, manager, cookie)
+    setSessionHeaders(response.headers, manager, cookie, extras)
     return response
   } catch (err) {
     // Immutable headers throw on the first write, so nothing was half-applied.
     if (!(err instanceof TypeError)) throw err
   }
   const copy = new Response(response.body, response)
-  setSessionHeaders(copy.headers, manager, cookie)
+  setSessionHeaders(copy.headers, manager, cookie, extras)
   return copy
 }
 
@@ -96,6 +99,6 @@ export function loadAndSave<Data extends object>(
     )
     const response = await handler(request, session)
     const cookie = await manager.commitResponse(session)
-    return withSessionHeaders(response, core, cookie)
+    return withSessionHeaders(response, core, cookie, manager.extraCookies(session))
   }
 }

@@ -55,6 +55,8 @@ export function loadAndSave<Data extends object>(
     // Vary goes on before the commit so an error response built from c.res keeps it.
     replaceResponse(c, withSessionHeaders(c.res, core, undefined))
     const cookie = await manager.commitResponse(session)
-    if (cookie !== undefined) setSessionHeaders(c.res.headers, core, cookie)
+    if (cookie !== undefined) {
+      setSessionHeaders(c.res.headers, core, cookie, manager.extraCookies(session))
+    }
   }
 }

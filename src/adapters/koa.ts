@@ -76,6 +76,7 @@ export function loadAndSave<Data extends object>(
     if (cookie === undefined) return
     if (manager.responseHeader === 'Set-Cookie') ctx.append('Set-Cookie', cookie)
     else ctx.set(manager.responseHeader, cookie)
+    for (const extra of manager.extraCookies(session)) ctx.append('Set-Cookie', extra)
     if (manager.cacheControl === 'no-store') ctx.set('Cache-Control', 'no-store')
     else ctx.append('Cache-Control', manager.cacheControl)
   }

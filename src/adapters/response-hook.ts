@@ -49,15 +49,18 @@ export function addVary(res: ServerResponse, name: string): void {
 
 /**
  * Sends the commit step's value: a Set-Cookie with its Cache-Control, as SCS's
- * WriteSessionCookie adds both, or with a token header that header (replaced, never repeated).
+ * WriteSessionCookie adds both, or with a token header that header (replaced, never repeated);
+ * then any `extras` (the bridge's deletion of an old library's cookie).
  */
 export function appendSessionCookie(
   res: ServerResponse,
   manager: SessionManager<SessionData>,
   cookie: string,
+  extras: readonly string[] = [],
 ): void {
   if (manager.responseHeader === 'Set-Cookie') res.appendHeader('Set-Cookie', cookie)
   else res.setHeader(manager.responseHeader, cookie)
+  for (const extra of extras) res.appendHeader('Set-Cookie', extra)
   if (manager.cacheControl === 'no-store') res.setHeader('Cache-Control', 'no-store')
   else res.appendHeader('Cache-Control', manager.cacheControl)
 }
@@ -101,7 +104,14 @@ function intercept(res: ServerResponse, method: Method, args: unknown[]): unknow
     state.phase = PASSTHROUGH
     outcomes.forEach((cookie, i) => {
       const entry = state.entries[i]
-      if (cookie !== undefined && entry) appendSessionCookie(res, entry.manager, cookie as string)
+      if (cookie !== undefined && entry) {
+        appendSessionCookie(
+          res,
+          entry.manager,
+          cookie as string,
+          entry.manager.extraCookies(entry.session),
+        )
+      }
     })
     return pass(res, method, args)
   }
@@ -128,7 +138,9 @@ async function settle(res: ServerResponse, state: HookState, outcomes: Outcome[]
   if (!res.headersSent) {
     cookies.forEach((cookie, i) => {
       const entry = state.entries[i]
-      if (cookie !== undefined && entry) appendSessionCookie(res, entry.manager, cookie)
+      if (cookie !== undefined && entry) {
+        appendSessionCookie(res, entry.manager, cookie, entry.manager.extraCookies(entry.session))
+      }
     })
   }
   const queue = state.queue
