@@ -29,8 +29,10 @@ export interface Bridged {
 
 // How long a second request carrying the same old cookie waits for the first to commit its move.
 const WAIT_MS = 5_000
-// How long a finished move is remembered, for requests that were sent before its cookie arrived.
-const REMEMBER_MS = 60_000
+// How long a finished move is remembered, for requests the browser sent before its new cookie
+// arrived (they get the moved session, not a new empty one whose cookie would sign the user out).
+// Short: until then the old cookie still opens the session, as it did a moment before.
+const REMEMBER_MS = 10_000
 
 /**
  * @internal Runs a bridge for one manager: each old session is moved once per process, and a

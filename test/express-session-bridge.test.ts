@@ -1,23 +1,19 @@
 import { createRequire } from 'node:module'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { sign } from 'cookie-signature'
-import express from 'express'
 import session from 'express-session'
 import pg from 'pg'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadAndSave } from '../src/adapters/express.ts'
 import { type ExpressSessionStore, expressSessionBridge } from '../src/bridges/express-session.ts'
-import { MemoryStore, SessionManager } from '../src/index.ts'
+import { SessionManager } from '../src/index.ts'
 import { tempDir } from './fixtures/sqlite-temp.ts'
+import { listen, newApp, type OldStore, oldApp, SECRETS } from './helpers/express-session-apps.ts'
 import { named, serviceUrl } from './services.ts'
 
 const require = createRequire(import.meta.url)
-const SECRETS = ['current secret', 'the secret before it']
 
-type OldStore = session.Store & ExpressSessionStore
 interface OldTarget {
   title: string
   skip: boolean
@@ -104,62 +100,6 @@ const targets: OldTarget[] = [
     },
   },
 ]
-
-/** Serves an Express app on 127.0.0.1 at `port` (0 for any); resolves its URL and a closer. */
-async function listen(app: express.Express, port = 0) {
-  const server = app.listen(port, '127.0.0.1')
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
-  const { port: bound } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    port: bound,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
-
-/** The app before the switch: express-session on the old store, with the secret list. */
-function oldApp(store: OldStore): express.Express {
-  const app = express()
-  app.use(session({ store, secret: SECRETS, resave: false, saveUninitialized: false }))
-  app.get('/login', (req, res) => {
-    const s = req.session as unknown as Record<string, unknown>
-    s.userId = 42
-    s.cart = ['tea', 'milk']
-    res.send('ok')
-  })
-  return app
-}
-
-/** The app after the switch: sessionkit with the bridge in front of the same routes. */
-function newApp(store: OldStore, onGet?: () => void) {
-  // The bridge sees the store through this, so a test can count the lookups it makes.
-  const counted: ExpressSessionStore = {
-    get: (sid, cb) => {
-      onGet?.()
-      store.get(sid, cb)
-    },
-    destroy: (sid, cb) => store.destroy(sid, cb),
-  }
-  const sessions = new SessionManager<{ userId: number; cart: string[] }>({
-    store: new MemoryStore({ cleanupInterval: 0 }),
-    bridge: expressSessionBridge({ store: counted, secret: SECRETS }),
-  })
-  const app = express()
-  app.use(loadAndSave(sessions))
-  app.get('/me', (req, res) => {
-    const s = sessions.from(req)
-    res.json({ userId: s.get('userId') ?? null, cart: s.get('cart') ?? null })
-  })
-  app.get('/logout', async (req, res) => {
-    await sessions.from(req).destroy()
-    res.send('bye')
-  })
-  return { app, sessions }
-}
 
 const pairOf = (setCookie: string[], name: string): string | undefined =>
   setCookie.find((c) => c.startsWith(`${name}=`))?.split(';')[0]
