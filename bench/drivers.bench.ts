@@ -17,8 +17,8 @@ import { openSQLiteDatabase } from '../src/stores/sqlite-driver.ts'
 import { schemaSQL, statementsSQL } from '../src/stores/sqlite-sql.ts'
 
 const KEYS = 5_000
-const OPS = 10_000
-const ROUNDS = 9
+const OPS = 20_000
+const ROUNDS = 11
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-drivers-bench-'))
 const token = (): string => randomBytes(32).toString('base64url')
 const data = randomBytes(200)

@@ -37,7 +37,7 @@ case "$runtime" in
     if [ "$runtime" = node22 ]; then export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=ExperimentalWarning"; fi
     # Children the tests fork (process.execPath) run on the same Node.
     if [ "${1:-}" = --script ]; then
-      PATH="$(dirname "$node"):$PATH" "$node" --import tsx "$2"
+      PATH="$(dirname "$node"):$PATH" "$node" --import tsx "${@:2}"
     else
       PATH="$(dirname "$node"):$PATH" "$node" "$vitest" run "$@"
     fi

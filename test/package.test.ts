@@ -54,6 +54,8 @@ describe('package shape', () => {
       // A .ts specifier in a published .d.ts breaks every consumer without allowImportingTsExtensions.
       expect(readFileSync(new URL(target.types, root), 'utf8')).not.toMatch(/from '\.[^']*\.ts'/)
       if (name === '.') expect(typeof mod.SessionManager).toBe('function')
+      else if (name === './express-session')
+        expect(typeof mod.expressSessionBridge).toBe('function')
       else if (name.startsWith('./') && /node|express|fastify|koa|fetch|hono/.test(name)) {
         expect(typeof mod.loadAndSave, name).toBe('function')
       } else expect(Object.keys(mod).length, name).toBeGreaterThan(0)

@@ -8,7 +8,7 @@ import { StoreError } from '../errors.js'
  * connect-sqlite3, better-sqlite3-session-store, MemoryStore and the rest all have it).
  */
 export interface ExpressSessionStore {
-  get(sid: string, callback: (err: unknown, session?: Record<string, unknown> | null) => void): void
+  get(sid: string, callback: (err: unknown, session?: object | null) => void): void
   destroy(sid: string, callback?: (err?: unknown) => void): void
 }
 
@@ -84,7 +84,7 @@ export function expressSessionBridge(options: ExpressSessionBridgeOptions): Sess
             return
           }
           // express-session's own bookkeeping: the cookie's settings, not the app's data.
-          const { cookie: _cookie, ...values } = session
+          const { cookie: _cookie, ...values } = session as Record<string, unknown>
           resolve(values)
         })
       })
