@@ -1,3 +1,5 @@
+import type { Store } from '../store.js'
+
 /** One stored session as the command line sees it: its store key, bytes and expiry. */
 export interface StoredSession {
   key: string
@@ -52,4 +54,21 @@ export interface Backend {
 /** The format a stored blob is in: sessionkit's JSON starts with `{`, Go SCS's gob never does. */
 export function codecOf(data: Uint8Array): 'json' | 'gob' {
   return data[0] === 0x7b ? 'json' : 'gob'
+}
+
+/**
+ * Writes an imported session through `store`, as the manager would: `insert` keeps a live
+ * session already under its key (resolving false) unless `replace`; its owner is filed too.
+ */
+export async function writeThrough(
+  store: Store,
+  session: StoredSession,
+  replace: boolean,
+): Promise<boolean> {
+  const mode = replace ? undefined : 'insert'
+  const written = await store.commit(session.key, session.data, session.expiresAt, mode)
+  if (written && session.owner !== undefined) {
+    await store.setOwner?.(session.key, session.owner, undefined, {}, new Date())
+  }
+  return written
 }

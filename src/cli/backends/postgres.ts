@@ -1,7 +1,7 @@
 import type { Pool, PoolConfig } from 'pg'
 import { StoreError } from '../../errors.js'
 import { PostgresStore, postgresOwnersTableName } from '../../stores/postgres.js'
-import type { Backend, StoredSession, StoreStats } from '../backend.js'
+import { type Backend, type StoredSession, type StoreStats, writeThrough } from '../backend.js'
 import { peer, redact } from '../open.js'
 
 interface Row {
@@ -163,17 +163,8 @@ class PostgresBackend implements Backend {
     return keys
   }
 
-  async write(session: StoredSession, replace: boolean): Promise<boolean> {
-    const written = await this.#store.commit(
-      session.key,
-      session.data,
-      session.expiresAt,
-      replace ? undefined : 'insert',
-    )
-    if (written && session.owner !== undefined) {
-      await this.#store.setOwner(session.key, session.owner, undefined, {}, new Date())
-    }
-    return written
+  write(session: StoredSession, replace: boolean): Promise<boolean> {
+    return writeThrough(this.#store, session, replace)
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,13 @@ import {
   OWNER_KEY_PREFIX,
   RedisStore,
 } from '../../stores/redis.js'
-import type { Backend, StoredSession, StoreStats } from '../backend.js'
-import { codecOf } from '../backend.js'
+import {
+  type Backend,
+  codecOf,
+  type StoredSession,
+  type StoreStats,
+  writeThrough,
+} from '../backend.js'
 import { peer, redact } from '../open.js'
 
 interface Connected extends NodeRedisClient {
@@ -190,17 +195,8 @@ class RedisBackend implements Backend {
     return (await this.#store.listOwned(owner)).map((s) => s.key)
   }
 
-  async write(session: StoredSession, replace: boolean): Promise<boolean> {
-    const written = await this.#store.commit(
-      session.key,
-      session.data,
-      session.expiresAt,
-      replace ? undefined : 'insert',
-    )
-    if (written && session.owner !== undefined) {
-      await this.#store.setOwner(session.key, session.owner, undefined, {}, new Date())
-    }
-    return written
+  write(session: StoredSession, replace: boolean): Promise<boolean> {
+    return writeThrough(this.#store, session, replace)
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { StoreError } from '../../errors.js'
 import { type SQLiteDatabase, SQLiteStore } from '../../stores/sqlite.js'
 import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite-driver.js'
 import { checkTableName, endedTableName } from '../../stores/sqlite-sql.js'
-import type { Backend, StoredSession, StoreStats } from '../backend.js'
+import { type Backend, type StoredSession, type StoreStats, writeThrough } from '../backend.js'
 
 // Julian day of the Unix epoch: SQLite's REAL expiry to ms and back.
 const EPOCH_JD = 2440587.5
@@ -179,14 +179,8 @@ class SQLiteBackend implements Backend {
     return keys
   }
 
-  async write(session: StoredSession, replace: boolean): Promise<boolean> {
-    const mode = replace ? undefined : 'insert'
-    const written = await this.#store.commit(session.key, session.data, session.expiresAt, mode)
-    if (written && session.owner !== undefined) {
-      // The store makes the index table and its trigger on first use.
-      await this.#store.setOwner(session.key, session.owner, undefined, {}, new Date())
-    }
-    return written
+  write(session: StoredSession, replace: boolean): Promise<boolean> {
+    return writeThrough(this.#store, session, replace)
   }
 
   async close(): Promise<void> {
