@@ -42,7 +42,8 @@ for runtime in "${runtimes[@]}"; do
   started=$SECONDS
   out=test-results/matrix-$runtime.json
   # shellcheck disable=SC2086 # the exclude lists are words on purpose (their globs are quoted)
-  if ! bash scripts/test-runtime.sh "$runtime" ${args[$runtime]} \
+  # The million-row prune is measured on the machine's Node; a tenth of it proves it here.
+  if ! SESSIONKIT_PRUNE_ROWS=100000 bash scripts/test-runtime.sh "$runtime" ${args[$runtime]} \
     --reporter=default --reporter=json --outputFile.json="$out"; then
     failed=1
   fi

@@ -14,6 +14,10 @@ const drivers = SQLITE_DRIVERS.filter((d) => !d.skip).map((d) => d.driver)
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const at = (iso: string): Date => new Date(iso)
 const versions = process.versions as { bun?: string; deno?: string }
+// Tests that mean nothing on this runtime are not registered (rather than counted as skipped).
+const notHere = (() => {}) as unknown as typeof it
+const itWithDrivers = drivers.length < 2 ? notHere : it
+const itOffBun = versions.bun === undefined ? it : notHere
 
 // The same calls on every driver; what they leave in the file must be byte for byte the same.
 async function writeScript(file: string, driver: SQLiteDriverName): Promise<void> {
@@ -87,43 +91,39 @@ describe(`SQLite drivers on ${RUNTIME}`, () => {
     }
   })
 
-  it.skipIf(versions.bun !== undefined)(
-    'fails with a StoreError that says where bun:sqlite exists',
-    () => {
-      const tmp = tempDir()
-      try {
-        const open = () => openSQLiteStore(tmp.file, { driver: 'bun:sqlite' })
-        expect(open).toThrow(StoreError)
-        expect(open).toThrow(/bun:sqlite exists only on Bun/)
-      } finally {
-        tmp.remove()
-      }
-    },
-  )
+  // Off Bun only: there bun:sqlite loads.
+  itOffBun('fails with a StoreError that says where bun:sqlite exists', () => {
+    const tmp = tempDir()
+    try {
+      const open = () => openSQLiteStore(tmp.file, { driver: 'bun:sqlite' })
+      expect(open).toThrow(StoreError)
+      expect(open).toThrow(/bun:sqlite exists only on Bun/)
+    } finally {
+      tmp.remove()
+    }
+  })
 
-  it.skipIf(drivers.length < 2)(
-    `writes the same bytes into the file on ${drivers.join(', ')}`,
-    async () => {
-      const tmp = tempDir()
-      try {
-        const dumps = []
-        for (const driver of drivers) {
-          const file = join(tmp.dir, `${driver.replace(':', '-')}.db`)
-          await writeScript(file, driver)
-          dumps.push(dump(file, driver))
-        }
-        const [first, ...rest] = dumps
-        expect(first?.sessions).toHaveLength(2)
-        expect(first?.sessions_ended).toHaveLength(1)
-        expect(first?.sessions_owners).toHaveLength(1)
-        for (const other of rest) expect(other).toEqual(first)
-      } finally {
-        tmp.remove()
+  // Between drivers: registered where the runtime has two or more (Node ≥ 22.13, Bun, Deno).
+  itWithDrivers(`writes the same bytes into the file on ${drivers.join(', ')}`, async () => {
+    const tmp = tempDir()
+    try {
+      const dumps = []
+      for (const driver of drivers) {
+        const file = join(tmp.dir, `${driver.replace(':', '-')}.db`)
+        await writeScript(file, driver)
+        dumps.push(dump(file, driver))
       }
-    },
-  )
+      const [first, ...rest] = dumps
+      expect(first?.sessions).toHaveLength(2)
+      expect(first?.sessions_ended).toHaveLength(1)
+      expect(first?.sessions_owners).toHaveLength(1)
+      for (const other of rest) expect(other).toEqual(first)
+    } finally {
+      tmp.remove()
+    }
+  })
 
-  it.skipIf(drivers.length < 2)(
+  itWithDrivers(
     'reads, rewrites and ends the sessions another driver wrote, one after the other',
     async () => {
       const tmp = tempDir()

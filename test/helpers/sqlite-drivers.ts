@@ -64,6 +64,9 @@ export function connect(
   options: { readonly?: boolean } = {},
 ): TestDatabase {
   const db = openSQLiteDatabase(file, driver, options.readonly ?? false)
+  // A test's own look at the file waits for a lock as a patient tool would: a closed store's
+  // checkpoint thread may still hold it for a moment.
+  db.exec('PRAGMA busy_timeout = 5000')
   return Object.assign(db, {
     pragma(sql: string): unknown {
       const row = db.prepare(`PRAGMA ${sql}`).get() as Record<string, unknown> | null | undefined
