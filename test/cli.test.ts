@@ -36,6 +36,13 @@ function cli(
   })
 }
 
+// A command's JSON output; a failed command fails here with its own message.
+function parsed(result: Result): Record<string, unknown> {
+  expect(result.stderr, result.stderr).toBe('')
+  expect(result.code).toBe(0)
+  return JSON.parse(result.stdout) as Record<string, unknown>
+}
+
 const lines = (text: string): Record<string, unknown>[] =>
   text
     .trim()
@@ -183,7 +190,7 @@ for (const { title, skip, target: make } of targets) {
       // No colour when stdout is not a terminal.
       expect(text.stdout).not.toContain(String.fromCharCode(27))
       const json = await cli(['stats', t.url, ...extra(t), '--json'])
-      const stats = JSON.parse(json.stdout) as Record<string, unknown>
+      const stats = parsed(json) as Record<string, unknown>
       // Redis drops an expired key itself; the SQL stores keep the row until a prune.
       const expired = t.name === 'redis' ? 0 : 1
       expect(stats).toMatchObject({
@@ -247,15 +254,15 @@ for (const { title, skip, target: make } of targets) {
         const first = await cli(['import', `sqlite:${other.file}`, '--json'], {
           input: exported.stdout,
         })
-        expect(JSON.parse(first.stdout)).toEqual({ written: 6, skipped: 0, expired: 0 })
+        expect(parsed(first)).toEqual({ written: 6, skipped: 0, expired: 0 })
         const again = await cli(['import', `sqlite:${other.file}`, '--json'], {
           input: exported.stdout,
         })
-        expect(JSON.parse(again.stdout)).toEqual({ written: 0, skipped: 6, expired: 0 })
+        expect(parsed(again)).toEqual({ written: 0, skipped: 6, expired: 0 })
         const replaced = await cli(['import', `sqlite:${other.file}`, '--replace', '--json'], {
           input: exported.stdout,
         })
-        expect(JSON.parse(replaced.stdout)).toEqual({ written: 6, skipped: 0, expired: 0 })
+        expect(parsed(replaced)).toEqual({ written: 6, skipped: 0, expired: 0 })
         // The moved sessions read back through a manager, owners included.
         const store = openSQLiteStore(other.file, { cleanupInterval: 0 })
         const sessions = new SessionManager<{ userId: string }>({ store, owner: 'userId' })
@@ -274,7 +281,7 @@ for (const { title, skip, target: make } of targets) {
 
     it('revoke: one token, then every session of a user but one', async () => {
       const one = await cli(['revoke', t.url, tokens[3] as string, ...extra(t), '--json'])
-      expect(JSON.parse(one.stdout)).toEqual({ revoked: 1 })
+      expect(parsed(one)).toEqual({ revoked: 1 })
       expect((await cli(['revoke', t.url, tokens[3] as string, ...extra(t)])).code).toBe(1)
       const ada = await cli([
         'revoke',
@@ -286,7 +293,7 @@ for (const { title, skip, target: make } of targets) {
         ...extra(t),
         '--json',
       ])
-      expect(JSON.parse(ada.stdout)).toEqual({ revoked: 2 })
+      expect(parsed(ada)).toEqual({ revoked: 2 })
       const left = lines(
         (await cli(['list', t.url, ...extra(t), '--json', '--show-tokens'])).stdout,
       )
@@ -296,7 +303,7 @@ for (const { title, skip, target: make } of targets) {
     it('prune: deletes the expired rows and says how many', async () => {
       const out = await cli(['prune', t.url, ...extra(t), '--json'])
       expect(out.code).toBe(0)
-      expect(JSON.parse(out.stdout)).toMatchObject({ deleted: t.name === 'redis' ? 0 : 1 })
+      expect(parsed(out)).toMatchObject({ deleted: t.name === 'redis' ? 0 : 1 })
       const stats = JSON.parse((await cli(['stats', t.url, ...extra(t), '--json'])).stdout)
       expect(stats.expired).toBe(0)
     })
@@ -410,7 +417,7 @@ describe('sessionkit prune on a large SQLite file while an app keeps writing', (
         writer.once('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() as string)))
       })
       expect(pruned.code).toBe(0)
-      expect(JSON.parse(pruned.stdout).deleted).toBe(rows)
+      expect(parsed(pruned).deleted).toBe(rows)
       expect(report.errors).toBe(0)
       expect(report.writes).toBeGreaterThan(100)
       // A batch holds the write lock for a few ms; the app never waits for the whole prune.
