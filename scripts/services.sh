@@ -57,7 +57,7 @@ _sessionkit_services() {
         fi
         # Throwaway data: durability settings off for speed; socket in the data dir, not /run.
         "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/pg" -l "$dir/pg/server.log" -w -t 15 \
-          -o "-h 127.0.0.1 -p $pg_port -k $dir/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+          -o "-h 127.0.0.1 -p $pg_port -k $dir/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" \
           start >/dev/null || {
           cat "$dir/pg/server.log" >&2
           return 1

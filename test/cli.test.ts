@@ -221,17 +221,13 @@ for (const { title, skip, target: make } of targets) {
     })
 
     it('show: decodes a sessionkit JSON session and a Go gob one', async () => {
-      const json = JSON.parse(
-        (await cli(['show', t.url, tokens[1] as string, ...extra(t), '--json'])).stdout,
-      )
+      const json = parsed(await cli(['show', t.url, tokens[1] as string, ...extra(t), '--json']))
       expect(json).toMatchObject({
         codec: 'json',
         owner: 'bob',
         values: { userId: 'bob', n: 1, at: '2026-01-02T03:04:05.000Z' },
       })
-      const gob = JSON.parse(
-        (await cli(['show', t.url, tokens[5] as string, ...extra(t), '--json'])).stdout,
-      )
+      const gob = parsed(await cli(['show', t.url, tokens[5] as string, ...extra(t), '--json']))
       expect(gob).toMatchObject({ codec: 'gob', values: { message: 'from Go' } })
       const missing = await cli(['show', t.url, 'no-such-token', ...extra(t)])
       expect(missing.code).toBe(1)
@@ -304,7 +300,7 @@ for (const { title, skip, target: make } of targets) {
       const out = await cli(['prune', t.url, ...extra(t), '--json'])
       expect(out.code).toBe(0)
       expect(parsed(out)).toMatchObject({ deleted: t.name === 'redis' ? 0 : 1 })
-      const stats = JSON.parse((await cli(['stats', t.url, ...extra(t), '--json'])).stdout)
+      const stats = parsed(await cli(['stats', t.url, ...extra(t), '--json']))
       expect(stats.expired).toBe(0)
     })
   })
