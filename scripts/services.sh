@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Starts (or stops) throwaway PostgreSQL and Redis servers on 127.0.0.1 for the test suite, with
-# their data in a temp folder, on non-default ports so they never meet a developer's own servers.
+# Starts (or stops) throwaway PostgreSQL, Redis and a 6-node Redis Cluster on 127.0.0.1 for the
+# test suite, with their data in a temp folder, on non-default ports so they never meet a
+# developer's own servers.
 #
-#   source scripts/services.sh start   # starts both, exports SESSIONKIT_POSTGRES_URL / _REDIS_URL
+#   source scripts/services.sh start   # starts them, exports SESSIONKIT_POSTGRES_URL, _REDIS_URL
+#                                      # and _REDIS_CLUSTER_URL (the six nodes, comma-separated)
 #   eval "$(bash scripts/services.sh)"  # the same from a plain shell (it prints export lines)
-#   bash scripts/services.sh stop       # stops both and removes their data
+#   bash scripts/services.sh stop       # stops them all and removes their data
 #
 # Safe to source under `set -euo pipefail`: it never calls `exit` and changes no shell option.
 # Starting twice reuses the running servers. Ports and folder can be overridden with
-# SESSIONKIT_PG_PORT, SESSIONKIT_REDIS_PORT and SESSIONKIT_SERVICES_DIR.
+# SESSIONKIT_PG_PORT, SESSIONKIT_REDIS_PORT, SESSIONKIT_REDIS_CLUSTER_PORT (the first of six
+# ports; each node's cluster bus is its port + 10000) and SESSIONKIT_SERVICES_DIR.
+#
+# The cluster is 3 masters with a replica each and a 1 s cluster-node-timeout, so a killed master's
+# replica takes over in about 2 s. Each node's settings are in <dir>/cluster/<port>/redis.conf,
+# so a test that kills a node by PID can start it again with `redis-server <that file>`.
 
 _sessionkit_services() {
   local action=$1
@@ -17,6 +24,12 @@ _sessionkit_services() {
   local dir=${SESSIONKIT_SERVICES_DIR:-${TMPDIR:-/tmp}/sessionkit-services}
   local pg_url="postgres://postgres@127.0.0.1:${pg_port}/sessionkit"
   local redis_url="redis://127.0.0.1:${redis_port}"
+  local cluster_port=${SESSIONKIT_REDIS_CLUSTER_PORT:-46380}
+  local -a cluster_ports=()
+  local n
+  for n in 0 1 2 3 4 5; do cluster_ports+=($((cluster_port + n))); done
+  local cluster_url='' p
+  for p in "${cluster_ports[@]}"; do cluster_url+="${cluster_url:+,}redis://127.0.0.1:$p"; done
 
   # Debian keeps the server binaries off PATH; elsewhere they usually are on it.
   local pg_bin='' candidate
@@ -71,6 +84,8 @@ _sessionkit_services() {
           --appendonly no
       fi
 
+      _sessionkit_cluster_start "$dir/cluster" "${cluster_ports[@]}" || return 1
+
       local i
       for i in $(seq 1 150); do
         if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" &&
@@ -91,23 +106,27 @@ _sessionkit_services() {
 
       export SESSIONKIT_POSTGRES_URL=$pg_url
       export SESSIONKIT_REDIS_URL=$redis_url
+      export SESSIONKIT_REDIS_CLUSTER_URL=$cluster_url
       echo "export SESSIONKIT_POSTGRES_URL=$pg_url"
       echo "export SESSIONKIT_REDIS_URL=$redis_url"
+      echo "export SESSIONKIT_REDIS_CLUSTER_URL=$cluster_url"
       ;;
     stop)
       if [ -n "$pg_bin" ] && [ -f "$dir/pg/postmaster.pid" ]; then
         "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/pg" -m immediate -w stop >/dev/null 2>&1 || true
       fi
-      if [ -f "$dir/redis/redis.pid" ]; then
+      local pidfile
+      for pidfile in "$dir/redis/redis.pid" "$dir"/cluster/*/redis.pid; do
+        [ -f "$pidfile" ] || continue
         local pid
-        pid=$(cat "$dir/redis/redis.pid")
+        pid=$(cat "$pidfile")
         kill "$pid" 2>/dev/null || true
         # Wait, so that a `start` right after this one does not find the dying server.
         for _ in $(seq 1 50); do
           if ! kill -0 "$pid" 2>/dev/null; then break; fi
           sleep 0.1
         done
-      fi
+      done
       rm -rf "$dir"
       ;;
     *)
@@ -115,6 +134,67 @@ _sessionkit_services() {
       return 2
       ;;
   esac
+}
+
+# Starts the six cluster nodes (each from its own redis.conf) and, the first time, joins them into
+# 3 masters with one replica each; then waits until every node reports the cluster ok.
+_sessionkit_cluster_start() {
+  local root=$1
+  shift
+  local -a ports=("$@")
+  local port fresh=0
+  for port in "${ports[@]}"; do
+    if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then continue; fi
+    local node=$root/$port
+    [ -f "$node/nodes.conf" ] || fresh=1
+    mkdir -p "$node"
+    cat >"$node/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+daemonize yes
+dir $node
+pidfile $node/redis.pid
+logfile $node/redis.log
+save ""
+appendonly no
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout 1000
+CONF
+    redis-server "$node/redis.conf" || return 1
+  done
+  local i
+  for port in "${ports[@]}"; do
+    for i in $(seq 1 100); do
+      redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+  done
+  local state
+  if [ "$fresh" = 1 ] || [ "$(redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster info | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')" != 6 ]; then
+    local -a hosts=()
+    for port in "${ports[@]}"; do hosts+=("127.0.0.1:$port"); done
+    redis-cli --cluster create "${hosts[@]}" --cluster-replicas 1 --cluster-yes \
+      >"$root/create.log" 2>&1 || {
+      cat "$root/create.log" >&2
+      return 1
+    }
+  fi
+  # Every node must agree the cluster is ok, and each replica must be in sync with its master.
+  for i in $(seq 1 200); do
+    local ok=1
+    for port in "${ports[@]}"; do
+      state=$(redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_state://p')
+      [ "$state" = ok ] || ok=0
+      if redis-cli -h 127.0.0.1 -p "$port" info replication 2>/dev/null | grep -q '^role:slave'; then
+        redis-cli -h 127.0.0.1 -p "$port" info replication | grep -q '^master_link_status:up' || ok=0
+      fi
+    done
+    [ "$ok" = 1 ] && return 0
+    sleep 0.1
+  done
+  echo 'services.sh: the Redis Cluster did not become ready within 20 s' >&2
+  return 1
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

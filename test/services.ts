@@ -1,16 +1,18 @@
 import { it } from 'vitest'
 
 /** The database servers the store tests can reach, and how to name them in messages. */
-export type Service = 'postgres' | 'redis'
+export type Service = 'postgres' | 'redis' | 'redis-cluster'
 
 const variables: Record<Service, string> = {
   postgres: 'SESSIONKIT_POSTGRES_URL',
   redis: 'SESSIONKIT_REDIS_URL',
+  'redis-cluster': 'SESSIONKIT_REDIS_CLUSTER_URL',
 }
 
 /**
- * The URL of a real server for the store tests, from SESSIONKIT_POSTGRES_URL or
- * SESSIONKIT_REDIS_URL, or undefined when unset. Under CI=true a missing server is a failure (a
+ * The URL of a real server for the store tests, from SESSIONKIT_POSTGRES_URL,
+ * SESSIONKIT_REDIS_URL or SESSIONKIT_REDIS_CLUSTER_URL (the cluster's nodes, comma-separated),
+ * or undefined when unset. Under CI=true a missing server is a failure (a
  * test that throws is registered); otherwise the caller skips its suites with
  * `describe.skipIf`, named by {@link named}, and a warning says what to start.
  */
@@ -28,7 +30,7 @@ export function serviceUrl(service: Service): string | undefined {
 }
 
 function missingMessage(service: Service): string {
-  return `${variables[service]} is not set: run \`eval "$(npm run -s services)"\` (scripts/services.sh starts throwaway PostgreSQL and Redis servers) to run them`
+  return `${variables[service]} is not set: run \`eval "$(npm run -s services)"\` (scripts/services.sh starts throwaway PostgreSQL, Redis and Redis Cluster servers) to run them`
 }
 
 /**

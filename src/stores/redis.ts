@@ -2,26 +2,21 @@ import { createHash } from 'node:crypto'
 import { StoreError } from '../errors.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { toEndReason } from '../store.js'
+import type { RedisClient, RedisConnection } from './redis-client.js'
+import { redisConnection } from './redis-client.js'
+import { clusterKeys } from './redis-cluster.js'
+import { isTransient, toRedisStoreError } from './redis-errors.js'
 import { withTimeout } from './timeout.js'
 
-/** The per-command options the store passes to node-redis (v5 reads `typeMapping`, v4 `returnBuffers`), so values come back as bytes. */
-export interface NodeRedisCommandOptions {
-  typeMapping?: Record<number, unknown>
-  returnBuffers?: boolean
-}
-
-/** The one method the store calls on a node-redis client (`createClient()` from `redis`): `sendCommand`. */
-export interface NodeRedisClient {
-  sendCommand(args: Array<string | Buffer>, options?: NodeRedisCommandOptions): Promise<unknown>
-}
-
-/** The one method the store calls on an ioredis client (`new Redis()`): `callBuffer`. */
-export interface IORedisClient {
-  callBuffer(command: string, args: Array<string | Buffer | number>): Promise<unknown>
-}
-
-/** A client the store accepts: node-redis v5 or v4 (the same `sendCommand` call) or ioredis 5. */
-export type RedisClient = NodeRedisClient | IORedisClient
+export type {
+  IORedisClient,
+  IORedisClusterClient,
+  NodeRedisClient,
+  NodeRedisClusterClient,
+  NodeRedisClusterNode,
+  NodeRedisCommandOptions,
+  RedisClient,
+} from './redis-client.js'
 
 /** Options for {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -35,11 +30,6 @@ export interface RedisStoreOptions {
 
 /** The default key prefix, the one Go's redisstore and goredisstore use. */
 export const DEFAULT_REDIS_PREFIX = 'scs:session:'
-
-// node-redis v5 maps RESP blob strings (type '$', 36) to strings unless told to give Buffers.
-const BUFFER_REPLIES: NodeRedisCommandOptions = { typeMapping: { 36: Buffer }, returnBuffers: true }
-
-type Send = (args: Array<string | Buffer>) => Promise<unknown>
 
 /** A Lua script run with EVALSHA, sent whole with EVAL only when the server lacks it. */
 interface Script {
@@ -114,15 +104,6 @@ export function globEscape(prefix: string): string {
   return prefix.replace(/[*?[\]\\]/g, '\\$&')
 }
 
-function toRedisStoreError(err: unknown, operation: string): StoreError {
-  if (err instanceof StoreError) return err
-  const detail = err instanceof Error ? err.message : String(err)
-  return new StoreError(
-    `RedisStore ${operation} failed: ${detail} (the session data is unchanged or unknown; requests recover by themselves once Redis answers again)`,
-    { cause: err },
-  )
-}
-
 /**
  * A session store on Redis, key-compatible with Go's redisstore and goredisstore: each session is
  * the key `scs:session:<token>` holding the codec's bytes, and Redis expires it itself. A key is
@@ -145,7 +126,7 @@ function toRedisStoreError(err: unknown, operation: string): StoreError {
  * const sessions = new SessionManager({ store: new RedisStore(client) })
  */
 export class RedisStore implements IterableStore, Disposable {
-  readonly #send: Send
+  readonly #conn: RedisConnection
   readonly #prefix: string
   readonly #timeout: number
   readonly #scanCount: string
@@ -167,7 +148,7 @@ export class RedisStore implements IterableStore, Disposable {
     this.#prefix = prefix
     this.#timeout = timeout
     this.#scanCount = String(scanCount)
-    this.#send = sender(client)
+    this.#conn = redisConnection(client)
   }
 
   /** The prefix in front of every key. */
@@ -316,10 +297,34 @@ export class RedisStore implements IterableStore, Disposable {
     return `${OWNER_KEY_PREFIX}{${this.#prefix}${owner}}`
   }
 
-  /** Every live session under the prefix, keyed without it; SCAN then MGET, page by page. */
+  /**
+   * Every live session under the prefix, keyed without it. On one server: SCAN then MGET, page by
+   * page. On a cluster: every master is walked (see `clusterKeys`; slots that move meanwhile are
+   * read again) and each key is read from its slot's master; the call rejects rather than return
+   * part of the sessions.
+   */
   async all(): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>()
     const match = `${globEscape(this.#prefix)}*`
+    // Under an empty prefix SCAN also meets the ended-session markers, which are not sessions.
+    const isSession = (k: string) =>
+      !k.startsWith(ENDED_KEY_PREFIX) && !k.startsWith(OWNER_KEY_PREFIX)
+    const add = (key: string, value: unknown) => {
+      const data = toBytes(value)
+      // A key that expired between SCAN and the read is simply not live any more.
+      if (data !== undefined) out.set(key.slice(this.#prefix.length), data)
+    }
+    if (this.#conn.masters !== undefined) {
+      const keys = [...(await this.#clusterKeys(match, isSession))]
+      const page = Number(this.#scanCount)
+      for (let i = 0; i < keys.length; i += page) {
+        const slice = keys.slice(i, i + page)
+        // One GET per key: keys of a page lie in many slots, and MGET must stay in one.
+        const values = await Promise.all(slice.map((k) => this.#run('all', ['GET', k])))
+        for (let j = 0; j < slice.length; j++) add(slice[j] as string, values[j])
+      }
+      return out
+    }
     let cursor = '0'
     do {
       const reply = (await this.#run('all', [
@@ -331,19 +336,28 @@ export class RedisStore implements IterableStore, Disposable {
         this.#scanCount,
       ])) as [unknown, unknown[]]
       cursor = String(reply[0])
-      // Under an empty prefix SCAN also meets the ended-session markers, which are not sessions.
-      const keys = reply[1]
-        .map(String)
-        .filter((k) => !k.startsWith(ENDED_KEY_PREFIX) && !k.startsWith(OWNER_KEY_PREFIX))
+      const keys = reply[1].map(String).filter(isSession)
       if (keys.length === 0) continue
       const values = (await this.#run('all', ['MGET', ...keys])) as unknown[]
-      for (let i = 0; i < keys.length; i++) {
-        const data = toBytes(values[i])
-        // A key that expired between SCAN and MGET is simply not live any more.
-        if (data !== undefined) out.set((keys[i] as string).slice(this.#prefix.length), data)
-      }
+      for (let i = 0; i < keys.length; i++) add(keys[i] as string, values[i])
     } while (cursor !== '0')
     return out
+  }
+
+  async #clusterKeys(match: string, keep: (key: string) => boolean): Promise<Set<string>> {
+    const masters = this.#conn.masters
+    if (masters === undefined) return new Set()
+    this.#refuseWhenClosed('all')
+    try {
+      const nodes = (await masters()).map(
+        (send) => (args: Array<string | Buffer>) =>
+          withTimeout(send(args), this.#timeout, 'a Redis Cluster master'),
+      )
+      return await clusterKeys(nodes, match, this.#scanCount, keep)
+    } catch (err) {
+      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover()
+      throw toRedisStoreError(err, 'all', true)
+    }
   }
 
   /**
@@ -374,16 +388,34 @@ export class RedisStore implements IterableStore, Disposable {
     }
   }
 
-  async #run(operation: string, args: Array<string | Buffer>): Promise<unknown> {
+  #refuseWhenClosed(operation: string): void {
     if (this.#closed) {
       throw new StoreError(`RedisStore ${operation} failed: the store is closed; create a new one`)
     }
+  }
+
+  async #run(operation: string, args: Array<string | Buffer>): Promise<unknown> {
+    this.#refuseWhenClosed(operation)
     try {
-      return await withTimeout(this.#send(args), this.#timeout, 'Redis')
+      return await withTimeout(this.#conn.send(keyOf(args), args), this.#timeout, 'Redis')
     } catch (err) {
-      throw toRedisStoreError(err, operation)
+      // A node that stopped answering may have been replaced by its replica: a cluster client
+      // that does not notice by itself is told to reload its slot map.
+      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover()
+      throw toRedisStoreError(err, operation, this.#conn.masters !== undefined)
     }
   }
+}
+
+// The key a command is routed by on a cluster: a script's first key, else the command's first
+// argument (every command the store sends through the client names its key there).
+function keyOf(args: Array<string | Buffer>): string | undefined {
+  const command = args[0]
+  if (command === 'EVALSHA' || command === 'EVAL') {
+    return Number(args[2]) > 0 ? String(args[3]) : undefined
+  }
+  if (command === 'SCAN') return undefined
+  return args[1] === undefined ? undefined : String(args[1])
 }
 
 // Relative TTL on the app clock, like goredisstore: immune to skew between app and Redis clocks.
@@ -395,18 +427,4 @@ function ttlOf(expiry: Date): number {
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-}
-
-// ioredis and node-redis both have a sendCommand, so ioredis is told apart by callBuffer.
-function sender(client: RedisClient): Send {
-  if (typeof (client as Partial<IORedisClient>)?.callBuffer === 'function') {
-    const io = client as IORedisClient
-    return (args) => io.callBuffer(args[0] as string, args.slice(1))
-  }
-  if (typeof (client as Partial<NodeRedisClient>)?.sendCommand === 'function') {
-    const node = client as NodeRedisClient
-    // Not node-redis's own per-command `timeout`: its AbortSignal costs several times the command.
-    return (args) => node.sendCommand(args, BUFFER_REPLIES)
-  }
-  throw new TypeError('RedisStore: client must be a node-redis or ioredis client')
 }

@@ -1,0 +1,171 @@
+/** The per-command options the store passes to node-redis (v5 reads `typeMapping`, v4 `returnBuffers`), so values come back as bytes. */
+export interface NodeRedisCommandOptions {
+  typeMapping?: Record<number, unknown>
+  returnBuffers?: boolean
+}
+
+/** The one method the store calls on a node-redis client (`createClient()` from `redis`): `sendCommand`. */
+export interface NodeRedisClient {
+  sendCommand(args: Array<string | Buffer>, options?: NodeRedisCommandOptions): Promise<unknown>
+}
+
+/** One node of a node-redis cluster's slot map, as its `masters` list holds it. */
+export interface NodeRedisClusterNode {
+  readonly host: string
+  readonly port: number
+}
+
+/**
+ * What the store uses of a node-redis v5 or v4 cluster (`createCluster()` from `redis`):
+ * `sendCommand` routed by the command's first key, and `masters` with `nodeClient` to walk every
+ * master for `all()`.
+ */
+export interface NodeRedisClusterClient {
+  sendCommand(
+    firstKey: string | Buffer | undefined,
+    isReadonly: boolean | undefined,
+    args: Array<string | Buffer>,
+    options?: NodeRedisCommandOptions,
+  ): Promise<unknown>
+  readonly masters: ReadonlyArray<NodeRedisClusterNode>
+  nodeClient(node: NodeRedisClusterNode): NodeRedisClient | Promise<NodeRedisClient>
+}
+
+/** The one method the store calls on an ioredis client (`new Redis()`): `callBuffer`. */
+export interface IORedisClient {
+  callBuffer(command: string, args: Array<string | Buffer | number>): Promise<unknown>
+}
+
+/**
+ * What the store uses of an ioredis `Cluster`: `callBuffer` (ioredis routes it by key) and
+ * `nodes('master')` to walk every master for `all()`. Its `scaleReads` must stay `'master'`.
+ */
+export interface IORedisClusterClient extends IORedisClient {
+  readonly isCluster: boolean
+  nodes(role: 'master'): IORedisClient[]
+  readonly options: { readonly scaleReads?: unknown }
+}
+
+/** A client the store accepts: node-redis v5 or v4, a node-redis cluster, ioredis 5 or an ioredis Cluster. */
+export type RedisClient =
+  | NodeRedisClient
+  | NodeRedisClusterClient
+  | IORedisClient
+  | IORedisClusterClient
+
+/** Sends one command to one server and gives its reply, bulk strings as bytes. */
+export type NodeSend = (args: Array<string | Buffer>) => Promise<unknown>
+
+/** A client seen through the few calls the store makes, whichever library and topology it is. */
+export interface RedisConnection {
+  /** Sends `args` to the server that holds `key` (any server when it is undefined). */
+  send(key: string | undefined, args: Array<string | Buffer>): Promise<unknown>
+  /** On a cluster, a sender for each master the client knows of now; undefined on one server. */
+  readonly masters: (() => Promise<NodeSend[]>) | undefined
+  /**
+   * Called after a command failed without a reply: a cluster client that reloads its slot map
+   * only when told to (node-redis) is told to here, at most once a second; a no-op elsewhere.
+   */
+  recover(): void
+}
+
+// node-redis v5 maps RESP blob strings (type '$', 36) to strings unless told to give Buffers.
+const BUFFER_REPLIES: NodeRedisCommandOptions = { typeMapping: { 36: Buffer }, returnBuffers: true }
+
+// The slot map is reloaded at most this often, however many requests fail meanwhile.
+const RECOVER_INTERVAL_MS = 1_000
+
+type Props = Record<string, unknown>
+
+/**
+ * The connection for `client`, told apart by shape (ioredis by `callBuffer`, a cluster by its
+ * node list). Throws a TypeError for a client the store cannot drive, so that a wrong client
+ * fails at start-up instead of on every request.
+ */
+export function redisConnection(client: RedisClient): RedisConnection {
+  const props = (client ?? {}) as unknown as Props
+  if (typeof props.callBuffer === 'function') {
+    if (props.isCluster === true) return ioredisCluster(client as IORedisClusterClient)
+    const io = client as IORedisClient
+    return {
+      send: (_key, args) => io.callBuffer(args[0] as string, args.slice(1)),
+      masters: undefined,
+      recover: () => {},
+    }
+  }
+  if (typeof props.sendCommand === 'function') {
+    if ('masters' in props || typeof props.nodeClient === 'function') {
+      return nodeRedisCluster(client as NodeRedisClusterClient)
+    }
+    const node = client as NodeRedisClient
+    // Not node-redis's own per-command `timeout`: its AbortSignal costs several times the command.
+    return {
+      send: (_key, args) => node.sendCommand(args, BUFFER_REPLIES),
+      masters: undefined,
+      recover: () => {},
+    }
+  }
+  throw new TypeError(
+    'RedisStore: client must be a node-redis client or cluster (createClient, createCluster from "redis") or an ioredis Redis or Cluster',
+  )
+}
+
+function ioredisCluster(cluster: IORedisClusterClient): RedisConnection {
+  if (typeof cluster.nodes !== 'function') {
+    throw new TypeError('RedisStore: this ioredis Cluster has no nodes() method (ioredis 5 has)')
+  }
+  const scaleReads = cluster.options?.scaleReads ?? 'master'
+  if (scaleReads !== 'master') {
+    throw new TypeError(
+      `RedisStore: the ioredis Cluster reads from replicas (scaleReads: ${JSON.stringify(typeof scaleReads === 'function' ? 'function' : scaleReads)}); replication is asynchronous, so a request could miss the session the previous one wrote. Give the store a Cluster with scaleReads: 'master' (the default)`,
+    )
+  }
+  return {
+    // ioredis finds the slot from the command's keys itself, EVALSHA's numkeys included.
+    send: (_key, args) => cluster.callBuffer(args[0] as string, args.slice(1)),
+    masters: async () =>
+      cluster
+        .nodes('master')
+        .map((node) => (args) => node.callBuffer(args[0] as string, args.slice(1))),
+    // ioredis reloads its slot map on a lost node and on MOVED by itself.
+    recover: () => {},
+  }
+}
+
+interface NodeRedisClusterInternals {
+  _slots?: { rediscover?(startWith: unknown): Promise<unknown> }
+}
+
+function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
+  if (typeof cluster.nodeClient !== 'function' || !Array.isArray(cluster.masters)) {
+    throw new TypeError(
+      'RedisStore: this node-redis cluster client has no masters list or nodeClient() (node-redis v4 and v5 have both)',
+    )
+  }
+  let lastRecover = Number.NEGATIVE_INFINITY
+  const nodeSend =
+    (node: NodeRedisClusterNode): NodeSend =>
+    async (args) =>
+      (await cluster.nodeClient(node)).sendCommand(args, BUFFER_REPLIES)
+  return {
+    // isReadonly false: node-redis then always picks the slot's master, never a replica.
+    send: (key, args) => cluster.sendCommand(key, false, args, BUFFER_REPLIES),
+    masters: async () => cluster.masters.map(nodeSend),
+    recover: () => {
+      const now = performance.now()
+      if (now - lastRecover < RECOVER_INTERVAL_MS) return
+      lastRecover = now
+      // node-redis reloads its slot map only on a MOVED reply, which a dead master never sends,
+      // so after a failover it would keep sending that master's slots to it until it returns.
+      // v5 exposes the reload; it starts from a node that is still connected.
+      const slots = (cluster as unknown as NodeRedisClusterInternals)._slots
+      if (typeof slots?.rediscover !== 'function') return
+      const live = cluster.masters.find(
+        (m) => (m as { client?: { isReady?: boolean } }).client?.isReady,
+      )
+      const startWith = (live as { client?: unknown } | undefined)?.client
+      if (startWith === undefined) return
+      slots.rediscover(startWith).catch(() => {})
+    },
+  }
+}

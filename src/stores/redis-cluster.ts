@@ -1,0 +1,155 @@
+import type { NodeSend } from './redis-client.js'
+
+const SLOTS = 16_384
+// Rounds of re-reading slots that moved while they were read, before giving up on one walk.
+const MAX_ROUNDS = 20
+const ALL_KEYS = '2147483647'
+
+/** What each master says of itself in CLUSTER NODES: the slots it serves and the ones it moves. */
+interface Layout {
+  /** Per slot, who claims it, and which slot moves are under way: the slot's whole state. */
+  state: string[]
+  /** Per slot, the masters holding its keys now, a migration's source first. */
+  holders: NodeSend[][]
+}
+
+function parseRange(token: string): [number, number] | undefined {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(token)
+  if (m === null) return undefined
+  return [Number(m[1]), Number(m[2] ?? m[1])]
+}
+
+// One CLUSTER NODES reply per master: only its `myself` line is authoritative for migrations,
+// which a node reports of itself alone.
+async function layoutOf(masters: NodeSend[]): Promise<Layout> {
+  const replies = await Promise.all(masters.map((send) => send(['CLUSTER', 'NODES'])))
+  const claims: string[][] = Array.from({ length: SLOTS }, () => [])
+  const moves: string[][] = Array.from({ length: SLOTS }, () => [])
+  const sources: NodeSend[][] = Array.from({ length: SLOTS }, () => [])
+  const others: NodeSend[][] = Array.from({ length: SLOTS }, () => [])
+  replies.forEach((reply, i) => {
+    const send = masters[i] as NodeSend
+    const line = String(reply)
+      .split('\n')
+      .find((l) => l.split(' ')[2]?.split(',').includes('myself'))
+    const fields = line?.trim().split(' ') ?? []
+    const id = fields[0] ?? `node ${i}`
+    // A node the client still takes for a master may have become a replica: it holds nothing.
+    if (!fields[2]?.split(',').includes('master')) return
+    for (const token of fields.slice(8)) {
+      const move = /^\[(\d+)-([<>])-(\w+)\]$/.exec(token)
+      if (move !== null) {
+        const slot = Number(move[1])
+        ;(moves[slot] as string[]).push(`${id}${move[2]}${move[3]}`)
+        // A migrating slot's keys leave this node only once they are on the other: read it first.
+        if (move[2] === '>') (sources[slot] as NodeSend[]).push(send)
+        else (others[slot] as NodeSend[]).push(send)
+        continue
+      }
+      const range = parseRange(token)
+      if (range === undefined) continue
+      for (let slot = range[0]; slot <= range[1] && slot < SLOTS; slot++) {
+        ;(claims[slot] as string[]).push(id)
+        ;(others[slot] as NodeSend[]).push(send)
+      }
+    }
+  })
+  const uncovered = claims.filter((c) => c.length === 0).length
+  if (uncovered > 0) {
+    throw new Error(
+      `the masters the client knows of serve ${SLOTS - uncovered} of ${SLOTS} slots (a failover is under way or the client's slot map is stale), so all() stopped rather than return part of the sessions`,
+    )
+  }
+  return {
+    state: claims.map((c, slot) => `${c.join(',')}|${(moves[slot] as string[]).join(',')}`),
+    holders: sources.map((first, slot) => [
+      ...new Set([...first, ...(others[slot] as NodeSend[])]),
+    ]),
+  }
+}
+
+async function scanNode(
+  send: NodeSend,
+  match: string,
+  count: string,
+  keep: (key: string) => boolean,
+  into: Set<string>,
+): Promise<void> {
+  let cursor = '0'
+  do {
+    const reply = (await send(['SCAN', cursor, 'MATCH', match, 'COUNT', count])) as [
+      unknown,
+      unknown[],
+    ]
+    cursor = String(reply[0])
+    for (const key of reply[1]) {
+      const k = String(key)
+      if (keep(k)) into.add(k)
+    }
+  } while (cursor !== '0')
+}
+
+/**
+ * Every key on a Redis Cluster that matches `match` and passes `keep`, also while slots move:
+ * each master is SCANned, and the slots whose owner or migration changed meanwhile (or that were
+ * migrating) are read again, slot by slot, from every node holding them, a migration's source
+ * before its target (MIGRATE removes a key from the source only once the target has it), until a
+ * round sees them stand still. A key that lived through the walk is never missed: the walk
+ * returns it or rejects (masters not covering every slot, slots that kept moving for
+ * {@link MAX_ROUNDS} rounds, a node not answering).
+ */
+export async function clusterKeys(
+  masters: NodeSend[],
+  match: string,
+  count: string,
+  keep: (key: string) => boolean,
+): Promise<Set<string>> {
+  const keys = new Set<string>()
+  const before = await layoutOf(masters)
+  await Promise.all(masters.map((send) => scanNode(send, match, count, keep, keys)))
+  let start = before
+  let end = await layoutOf(masters)
+  let risky: number[] = []
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const was = start.state[slot] as string
+    const is = end.state[slot] as string
+    if (was !== is || moving(was) || moving(is)) risky.push(slot)
+  }
+  for (let round = 0; risky.length > 0; round++) {
+    if (round === MAX_ROUNDS) {
+      throw new Error(
+        `${risky.length} slots kept moving through ${MAX_ROUNDS} rounds of reading them, so all() stopped rather than return part of the sessions`,
+      )
+    }
+    start = end
+    for (const slot of risky) {
+      for (const send of start.holders[slot] as NodeSend[]) {
+        const found = (await send([
+          'CLUSTER',
+          'GETKEYSINSLOT',
+          String(slot),
+          ALL_KEYS,
+        ])) as unknown[]
+        for (const key of found) {
+          const k = String(key)
+          if (keep(k) && globMatch(match, k)) keys.add(k)
+        }
+      }
+    }
+    end = await layoutOf(masters)
+    risky = risky.filter((slot) => start.state[slot] !== end.state[slot])
+  }
+  return keys
+}
+
+// A slot state is `claimers|moves`; any move recorded means keys may be on their way.
+function moving(state: string): boolean {
+  return !state.endsWith('|')
+}
+
+// GETKEYSINSLOT has no MATCH: the walk's patterns are an escaped prefix followed by `*`.
+function globMatch(match: string, key: string): boolean {
+  if (!match.endsWith('*')) return match === key
+  const prefix = match.slice(0, -1).replace(/\\(.)/g, '$1')
+  return key.startsWith(prefix)
+}
