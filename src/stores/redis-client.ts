@@ -63,10 +63,11 @@ export interface RedisConnection {
   /** On a cluster, a sender for each master the client knows of now; undefined on one server. */
   readonly masters: (() => Promise<NodeSend[]>) | undefined
   /**
-   * Called after a command failed without a reply: a cluster client that reloads its slot map
-   * only when told to (node-redis) is told to here, at most once a second; a no-op elsewhere.
+   * Called after a command for `key` failed without a reply: a cluster client that reloads its
+   * slot map only when told to (node-redis) is told to here, at most once a second; a no-op
+   * elsewhere.
    */
-  recover(): void
+  recover(key: string | undefined): void
 }
 
 // node-redis v5 maps RESP blob strings (type '$', 36) to strings unless told to give Buffers.
@@ -151,7 +152,7 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
     // isReadonly false: node-redis then always picks the slot's master, never a replica.
     send: (key, args) => cluster.sendCommand(key, false, args, BUFFER_REPLIES),
     masters: async () => cluster.masters.map(nodeSend),
-    recover: () => {
+    recover: (key) => {
       const now = performance.now()
       if (now - lastRecover < RECOVER_INTERVAL_MS) return
       lastRecover = now
@@ -159,13 +160,19 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
       // so after a failover it would keep sending that master's slots to it until it returns.
       // v5 exposes the reload; it starts from a node that is still connected.
       const slots = (cluster as unknown as NodeRedisClusterInternals)._slots
-      if (typeof slots?.rediscover !== 'function') return
-      const live = cluster.masters.find(
-        (m) => (m as { client?: { isReady?: boolean } }).client?.isReady,
-      )
-      const startWith = (live as { client?: unknown } | undefined)?.client
-      if (startWith === undefined) return
-      slots.rediscover(startWith).catch(() => {})
+      if (typeof slots?.rediscover === 'function') {
+        const live = cluster.masters.find(
+          (m) => (m as { client?: { isReady?: boolean } }).client?.isReady,
+        )
+        const startWith = (live as { client?: unknown } | undefined)?.client
+        if (startWith !== undefined) slots.rediscover(startWith).catch(() => {})
+        return
+      }
+      // v4 keeps its slot map private. A harmless read of the key sent to a node picked in turn
+      // (no routing key) draws a MOVED from any live node once the replica has taken over, and
+      // v4 reloads its map on a MOVED. One sent to the dead node waits in its queue; the next
+      // call, a second later, goes to the next node.
+      if (key !== undefined) cluster.sendCommand(undefined, false, ['EXISTS', key]).catch(() => {})
     },
   }
 }

@@ -355,7 +355,7 @@ export class RedisStore implements IterableStore, Disposable {
       )
       return await clusterKeys(nodes, match, this.#scanCount, keep)
     } catch (err) {
-      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover()
+      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(undefined)
       throw toRedisStoreError(err, 'all', true)
     }
   }
@@ -401,7 +401,7 @@ export class RedisStore implements IterableStore, Disposable {
     } catch (err) {
       // A node that stopped answering may have been replaced by its replica: a cluster client
       // that does not notice by itself is told to reload its slot map.
-      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover()
+      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(keyOf(args))
       throw toRedisStoreError(err, operation, this.#conn.masters !== undefined)
     }
   }
