@@ -20,8 +20,9 @@ if [ -z "${SESSIONKIT_NODE26:-}" ]; then eval "$(bash scripts/runtimes.sh)"; fi
 common=(--exclude 'test/browser/**' --exclude test/bench-smoke.test.ts
   --exclude test/readme.test.ts --exclude test/package.test.ts --exclude test/packed-app.test.ts
   --exclude test/cli.test.ts)
-# Remote stores under outage: the clients' reconnect logic, measured on the machine's Node and 26.
-remote_faults=(--exclude test/store-faults.test.ts)
+# Remote stores under outage, and Redis Cluster with its failovers and reshards: the clients'
+# reconnect and slot-map logic, run on the machine's Node and 26.
+remote_faults=(--exclude test/store-faults.test.ts --exclude test/redis-cluster.test.ts)
 remote=(--exclude test/postgres-store.test.ts --exclude test/redis-store.test.ts)
 
 declare -A args=(

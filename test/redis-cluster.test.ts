@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadAndSave } from '../src/adapters/node.ts'
+import { jsonCodec } from '../src/codec.ts'
 import { SessionManager, StoreError } from '../src/index.ts'
 import { type IORedisClient, type IORedisClusterClient, RedisStore } from '../src/stores/redis.ts'
 import { Client, serve } from './helpers/http.ts'
@@ -143,6 +145,56 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
     })
   })
 
+  describe('the sessionkit command on a cluster node', () => {
+    const prefix = 'cli-cluster:'
+    const first = `redis://127.0.0.1:${clusterNodes(urls)[0]?.port}`
+
+    it('lists, counts, shows, revokes and exports the sessions of every master', async () => {
+      await admin.deleteMatching(prefix)
+      const { client, close } = await connectCluster('ioredis', urls)
+      const store = new RedisStore(client, { prefix })
+      const tokens: string[] = []
+      for (let i = 0; i < 300; i++) {
+        const token = `tok${i}`
+        tokens.push(token)
+        await store.commit(
+          token,
+          jsonCodec.encode(inMinutes(30), new Map([['n', i]])),
+          inMinutes(30),
+        )
+      }
+      await store.setOwner('tok7', 'ada', undefined, {}, new Date())
+      const listed = jsonLines(
+        (
+          await cli([
+            'list',
+            first,
+            '--prefix',
+            prefix,
+            '--json',
+            '--show-tokens',
+            '--limit',
+            '1000',
+          ])
+        ).stdout,
+      )
+      expect(listed.map((r) => r.key).sort()).toEqual([...tokens].sort())
+      expect(listed.find((r) => r.key === 'tok7')?.owner).toBe('ada')
+      const stats = JSON.parse((await cli(['stats', first, '--prefix', prefix, '--json'])).stdout)
+      expect(stats.live).toBe(300)
+      const shown = await cli(['show', first, 'tok42', '--prefix', prefix, '--json'])
+      expect(shown.stderr).toBe('')
+      expect(JSON.parse(shown.stdout)).toMatchObject({ codec: 'json', values: { n: 42 } })
+      const revoked = await cli(['revoke', first, 'tok42', '--prefix', prefix, '--json'])
+      expect(JSON.parse(revoked.stdout)).toEqual({ revoked: 1 })
+      expect(await store.find('tok42')).toBeUndefined()
+      const exported = jsonLines((await cli(['export', first, '--prefix', prefix])).stdout)
+      expect(exported.length).toBe(299)
+      await admin.deleteMatching(prefix)
+      await close()
+    }, 60_000)
+  })
+
   describe('all() while slots move between masters', () => {
     it('returns every session on each walk during a reshard, with both clients', async () => {
       const prefix = 'reshard:'
@@ -222,6 +274,28 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
     },
   )
 })
+
+const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
+
+/** The built `sessionkit` command, run as a process. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err === null ? 0 : (child.exitCode ?? -1), stdout, stderr }),
+    )
+  })
+}
+
+const jsonLines = (out: string): Record<string, unknown>[] =>
+  out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 const SLOTS_MOVED = 2_000
 

@@ -176,3 +176,17 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
     },
   }
 }
+
+/**
+ * The key a command is routed by on a cluster: a script's first key, else the command's first
+ * argument (every keyed command the store and the CLI send names its key there); undefined for
+ * SCAN and for a script without keys.
+ */
+export function routingKey(args: Array<string | Buffer>): string | undefined {
+  const command = String(args[0]).toUpperCase()
+  if (command === 'EVALSHA' || command === 'EVAL') {
+    return Number(args[2]) > 0 ? String(args[3]) : undefined
+  }
+  if (command === 'SCAN') return undefined
+  return args[1] === undefined ? undefined : String(args[1])
+}

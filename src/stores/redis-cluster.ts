@@ -4,6 +4,7 @@ const SLOTS = 16_384
 // Rounds of re-reading slots that moved while they were read, before giving up on one walk.
 const MAX_ROUNDS = 20
 const ALL_KEYS = '2147483647'
+const LAYOUT_ATTEMPTS = 5
 
 /** What each master says of itself in CLUSTER NODES: the slots it serves and the ones it moves. */
 interface Layout {
@@ -19,9 +20,27 @@ function parseRange(token: string): [number, number] | undefined {
   return [Number(m[1]), Number(m[2] ?? m[1])]
 }
 
+// The masters are asked one by one at nearly the same time; while a moved slot changes hands
+// one may have let it go before the other's answer shows it taken. A gap is asked again a few
+// times before it counts as slots nobody serves.
+async function layoutOf(masters: NodeSend[]): Promise<Layout> {
+  for (let attempt = 1; ; attempt++) {
+    const layout = await readLayout(masters)
+    if (layout.uncovered === 0 || attempt === LAYOUT_ATTEMPTS) {
+      if (layout.uncovered > 0) {
+        throw new Error(
+          `the masters the client knows of serve ${SLOTS - layout.uncovered} of ${SLOTS} slots (a failover is under way or the client's slot map is stale), so all() stopped rather than return part of the sessions`,
+        )
+      }
+      return layout
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 // One CLUSTER NODES reply per master: only its `myself` line is authoritative for migrations,
 // which a node reports of itself alone.
-async function layoutOf(masters: NodeSend[]): Promise<Layout> {
+async function readLayout(masters: NodeSend[]): Promise<Layout & { uncovered: number }> {
   const replies = await Promise.all(masters.map((send) => send(['CLUSTER', 'NODES'])))
   const claims: string[][] = Array.from({ length: SLOTS }, () => [])
   const moves: string[][] = Array.from({ length: SLOTS }, () => [])
@@ -54,13 +73,8 @@ async function layoutOf(masters: NodeSend[]): Promise<Layout> {
       }
     }
   })
-  const uncovered = claims.filter((c) => c.length === 0).length
-  if (uncovered > 0) {
-    throw new Error(
-      `the masters the client knows of serve ${SLOTS - uncovered} of ${SLOTS} slots (a failover is under way or the client's slot map is stale), so all() stopped rather than return part of the sessions`,
-    )
-  }
   return {
+    uncovered: claims.filter((c) => c.length === 0).length,
     state: claims.map((c, slot) => `${c.join(',')}|${(moves[slot] as string[]).join(',')}`),
     holders: sources.map((first, slot) => [
       ...new Set([...first, ...(others[slot] as NodeSend[])]),

@@ -3,7 +3,7 @@ import { StoreError } from '../errors.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { toEndReason } from '../store.js'
 import type { RedisClient, RedisConnection } from './redis-client.js'
-import { redisConnection } from './redis-client.js'
+import { redisConnection, routingKey } from './redis-client.js'
 import { clusterKeys } from './redis-cluster.js'
 import { isTransient, toRedisStoreError } from './redis-errors.js'
 import { withTimeout } from './timeout.js'
@@ -397,25 +397,14 @@ export class RedisStore implements IterableStore, Disposable {
   async #run(operation: string, args: Array<string | Buffer>): Promise<unknown> {
     this.#refuseWhenClosed(operation)
     try {
-      return await withTimeout(this.#conn.send(keyOf(args), args), this.#timeout, 'Redis')
+      return await withTimeout(this.#conn.send(routingKey(args), args), this.#timeout, 'Redis')
     } catch (err) {
       // A node that stopped answering may have been replaced by its replica: a cluster client
       // that does not notice by itself is told to reload its slot map.
-      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(keyOf(args))
+      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(routingKey(args))
       throw toRedisStoreError(err, operation, this.#conn.masters !== undefined)
     }
   }
-}
-
-// The key a command is routed by on a cluster: a script's first key, else the command's first
-// argument (every command the store sends through the client names its key there).
-function keyOf(args: Array<string | Buffer>): string | undefined {
-  const command = args[0]
-  if (command === 'EVALSHA' || command === 'EVAL') {
-    return Number(args[2]) > 0 ? String(args[3]) : undefined
-  }
-  if (command === 'SCAN') return undefined
-  return args[1] === undefined ? undefined : String(args[1])
 }
 
 // Relative TTL on the app clock, like goredisstore: immune to skew between app and Redis clocks.

@@ -1,10 +1,13 @@
-import type { NodeRedisClient } from '../../stores/redis.js'
+import type { NodeRedisClient, NodeRedisClusterClient } from '../../stores/redis.js'
 import {
   DEFAULT_REDIS_PREFIX,
   globEscape,
   OWNER_KEY_PREFIX,
   RedisStore,
 } from '../../stores/redis.js'
+import type { RedisConnection } from '../../stores/redis-client.js'
+import { redisConnection, routingKey } from '../../stores/redis-client.js'
+import { clusterKeys } from '../../stores/redis-cluster.js'
 import {
   type Backend,
   codecOf,
@@ -14,35 +17,54 @@ import {
 } from '../backend.js'
 import { peer, redact } from '../open.js'
 
-interface Connected extends NodeRedisClient {
+interface Connection {
   connect(): Promise<unknown>
   close?(): Promise<unknown>
   quit?(): Promise<unknown>
   on(event: 'error', listener: (err: unknown) => void): unknown
 }
 
-const PAGE = 500
-// node-redis v5 reads typeMapping (36: bulk string), v4 returnBuffers.
-const BYTES = { typeMapping: { 36: Buffer }, returnBuffers: true }
+type Socket = { connectTimeout: number; reconnectStrategy: false }
 
-/** Connects to the Redis at `url` with a node-redis client of its own (5 s to connect). */
+interface NodeRedis {
+  createClient(options: { url: string; socket: Socket }): NodeRedisClient & Connection
+  createCluster(options: {
+    rootNodes: { url: string }[]
+    defaults: { socket: Socket; username?: string; password?: string }
+  }): NodeRedisClusterClient & Connection
+}
+
+const PAGE = 500
+const SOCKET: Socket = { connectTimeout: 5_000, reconnectStrategy: false }
+
+/**
+ * Connects to the Redis at `url` with a node-redis client of its own (5 s to connect); a node of
+ * a Redis Cluster (INFO says cluster_enabled) is reached through a cluster client instead, so
+ * every command finds its slot's master and the listings cover every master.
+ */
 export async function openRedisBackend(
   url: string,
   options: { prefix?: string },
 ): Promise<Backend> {
-  const redis = await peer<{
-    createClient(options: {
-      url: string
-      socket: { connectTimeout: number; reconnectStrategy: false }
-    }): Connected
-  }>('redis', 'Redis')
-  const client = redis.createClient({
+  const redis = await peer<NodeRedis>('redis', 'Redis')
+  let client: (NodeRedisClient | NodeRedisClusterClient) & Connection = redis.createClient({
     url,
-    socket: { connectTimeout: 5_000, reconnectStrategy: false },
+    socket: SOCKET,
   })
   // Reported through the failing command; a listener keeps it from being an unhandled 'error'.
   client.on('error', () => {})
   await client.connect()
+  const info = String(await (client as NodeRedisClient).sendCommand(['INFO', 'cluster']))
+  if (/cluster_enabled:1/.test(info)) {
+    await (client.close?.() ?? client.quit?.())
+    const { username, password } = new URL(url)
+    const defaults: { socket: Socket; username?: string; password?: string } = { socket: SOCKET }
+    if (username !== '') defaults.username = decodeURIComponent(username)
+    if (password !== '') defaults.password = decodeURIComponent(password)
+    client = redis.createCluster({ rootNodes: [{ url }], defaults })
+    client.on('error', () => {})
+    await client.connect()
+  }
   const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX
   const store = new RedisStore(client, { prefix, timeout: 30_000 })
   return new RedisBackend(redact(url), client, store, prefix)
@@ -50,29 +72,42 @@ export async function openRedisBackend(
 
 class RedisBackend implements Backend {
   readonly name: string
-  readonly #client: Connected
+  readonly #client: Connection
+  readonly #conn: RedisConnection
   readonly #store: RedisStore
   readonly #prefix: string
 
-  constructor(name: string, client: Connected, store: RedisStore, prefix: string) {
+  constructor(
+    name: string,
+    client: (NodeRedisClient | NodeRedisClusterClient) & Connection,
+    store: RedisStore,
+    prefix: string,
+  ) {
     this.name = `${name} (prefix ${prefix})`
     this.#client = client
+    this.#conn = redisConnection(client)
     this.#store = store
     this.#prefix = prefix
   }
 
+  // Replies come as bytes (a gob blob is not UTF-8 text); names and numbers are read with String.
   #send(args: string[]): Promise<unknown> {
-    return this.#client.sendCommand(args)
+    return this.#conn.send(routingKey(args), args)
   }
 
-  // Session bytes as bytes: node-redis would decode a bulk reply as UTF-8 text (a gob blob is not).
   async #bytes(key: string): Promise<Uint8Array | undefined> {
-    const reply = await this.#client.sendCommand(['GET', key], BYTES)
+    const reply = await this.#send(['GET', key])
     return reply instanceof Uint8Array ? reply : undefined
   }
 
-  // Every key matching `pattern`, page by page (SCAN, never KEYS).
+  // Every key matching `pattern`, page by page (SCAN, never KEYS); on a cluster, of every master.
   async *#scan(pattern: string): AsyncIterable<string[]> {
+    const masters = this.#conn.masters
+    if (masters !== undefined) {
+      const keys = [...(await clusterKeys(await masters(), pattern, String(PAGE), () => true))]
+      for (let i = 0; i < keys.length; i += PAGE) yield keys.slice(i, i + PAGE)
+      return
+    }
     let cursor = '0'
     do {
       const [next, keys] = (await this.#send([
