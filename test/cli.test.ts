@@ -221,13 +221,17 @@ for (const { title, skip, target: make } of targets) {
     })
 
     it('show: decodes a sessionkit JSON session and a Go gob one', async () => {
-      const json = parsed(await cli(['show', t.url, tokens[1] as string, ...extra(t), '--json']))
+      const json = parsed(
+        await cli(['show', ...extra(t), '--json', '--', t.url, tokens[1] as string]),
+      )
       expect(json).toMatchObject({
         codec: 'json',
         owner: 'bob',
         values: { userId: 'bob', n: 1, at: '2026-01-02T03:04:05.000Z' },
       })
-      const gob = parsed(await cli(['show', t.url, tokens[5] as string, ...extra(t), '--json']))
+      const gob = parsed(
+        await cli(['show', ...extra(t), '--json', '--', t.url, tokens[5] as string]),
+      )
       expect(gob).toMatchObject({ codec: 'gob', values: { message: 'from Go' } })
       const missing = await cli(['show', t.url, 'no-such-token', ...extra(t)])
       expect(missing.code).toBe(1)
@@ -276,16 +280,15 @@ for (const { title, skip, target: make } of targets) {
     })
 
     it('revoke: one token, then every session of a user but one', async () => {
-      const one = await cli(['revoke', t.url, tokens[3] as string, ...extra(t), '--json'])
+      const one = await cli(['revoke', ...extra(t), '--json', '--', t.url, tokens[3] as string])
       expect(parsed(one)).toEqual({ revoked: 1 })
-      expect((await cli(['revoke', t.url, tokens[3] as string, ...extra(t)])).code).toBe(1)
+      expect((await cli(['revoke', ...extra(t), '--', t.url, tokens[3] as string])).code).toBe(1)
       const ada = await cli([
         'revoke',
         t.url,
         '--owner',
         'ada',
-        '--except',
-        tokens[0] as string,
+        `--except=${tokens[0]}`,
         ...extra(t),
         '--json',
       ])

@@ -223,8 +223,13 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
       await Promise.all(
         Array.from({ length: 1_000 }, (_, i) => first.commit(`t${i}`, enc(`v${i}`), inMinutes(5))),
       )
+      // From the master with the most slots to the one with the fewest, so that a run cut short
+      // (its slots not moved back) never empties a master.
       const views = (await admin.views()).filter((v) => v.master && v.slots.length > 0)
-      const [from, to] = views as [(typeof views)[0], (typeof views)[0]]
+      views.sort((a, b) => slotCount(b.slots) - slotCount(a.slots))
+      const from = views[0] as (typeof views)[0]
+      const to = views[views.length - 1] as (typeof views)[0]
+      await admin.waitAgreed()
       const done = reshard(from.id, to.id, from.port)
       let running = true
       void done.then(() => {
@@ -242,6 +247,7 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
         }
       }
       const moved = await done
+      await admin.waitAgreed()
       // The slots go back, so that every master keeps its share for the tests that follow.
       const back = await reshard(to.id, from.id, to.port)
       expect(moved.status, moved.stderr).toBe(0)
@@ -298,6 +304,16 @@ const jsonLines = (out: string): Record<string, unknown>[] =>
     .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 const SLOTS_MOVED = 2_000
+
+/** How many slots a CLUSTER NODES slot list (`0-5460 5462 …`) holds. */
+function slotCount(tokens: string[]): number {
+  let n = 0
+  for (const token of tokens) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(token)
+    if (m) n += Number(m[2] ?? m[1]) - Number(m[1]) + 1
+  }
+  return n
+}
 
 /** `redis-cli --cluster reshard` moving SLOTS_MOVED slots between two masters, key by key. */
 function reshard(

@@ -191,6 +191,24 @@ describe.skipIf(url === undefined)(named('Redis', 'redis', url), () => {
       expect(await raw.exists('scs:session:k')).toBe(0)
     })
 
+    it('a foreign key under the prefix is a permanent error naming the fix; a lost server a transient one', async () => {
+      await raw.hset('scs:session:hash', 'field', 'value')
+      const err = await store.find('hash').catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(StoreError)
+      expect((err as StoreError).message).toMatch(/WRONGTYPE/)
+      expect((err as StoreError).message).toMatch(
+        /permanent: this will not recover by itself; a key under the store's prefix/,
+      )
+      const broken = new RedisStore({
+        callBuffer: async () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'length')")
+        },
+      })
+      await expect(broken.find('k')).rejects.toThrow(
+        /permanent: .*is it a client the store supports/,
+      )
+    })
+
     it('uses a configured prefix, escaping glob characters for SCAN', async () => {
       const client = await make(redisUrl, db)
       const prefixed = new RedisStore(client, { prefix: 'app*[1]:' })
@@ -238,7 +256,7 @@ describe('RedisStore failures', () => {
     expect(() => new RedisStore(fake, { timeout: 0 })).toThrow(/timeout/)
     expect(() => new RedisStore(fake, { scanCount: 0 })).toThrow(/scanCount/)
     expect(() => new RedisStore(fake, { prefix: 1 as never })).toThrow(/prefix/)
-    expect(() => new RedisStore({} as never)).toThrow(/node-redis or ioredis/)
+    expect(() => new RedisStore({} as never)).toThrow(/node-redis client or cluster/)
   })
 
   it('rejects with a StoreError whose cause is the driver error (node-redis, not connected)', async () => {
@@ -259,6 +277,7 @@ describe('RedisStore failures', () => {
     expect(performance.now() - started).toBeLessThan(1_000)
     expect(err).toBeInstanceOf(StoreError)
     expect((err as StoreError).message).toMatch(/within 200 ms/)
+    expect((err as StoreError).message).toMatch(/transient: .*recover by themselves/)
     client.disconnect()
   })
 

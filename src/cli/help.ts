@@ -17,12 +17,16 @@ export function usageOf(command: keyof typeof USAGE): string {
 const STORE = `<store> is a URL:
   sqlite:./sessions.db            a SQLite file (it must exist; --table, default sessions)
   postgres://user@host/db         PostgreSQL (--table, default sessions)
-  redis://host:6379               Redis (--prefix, default scs:session:)
+  redis://host:6379               Redis (--prefix, default scs:session:); a Redis Cluster
+                                  node's URL reaches the whole cluster
 
 Common options:
   --json          machine-readable output (one JSON value, or one per line)
   --hash-tokens   tokens are hashed in the store (the app sets hashTokenInStore)
   -h, --help      this help
+
+A token can begin with '-': put it after '--' (sessionkit show <store> -- <token>), and give
+--except its token as --except=<token>.
 
 Exit codes: 0 done, 1 the store or the data failed, 2 bad usage.`
 

@@ -173,6 +173,26 @@ export class ClusterAdmin {
     }
   }
 
+  /** Waits until `redis-cli --cluster check` finds every node agreeing on the slots, none open. */
+  async waitAgreed(ms = 20_000): Promise<void> {
+    const first = this.#nodes[0] as { port: number }
+    const deadline = performance.now() + ms
+    for (;;) {
+      const run = spawnSync('redis-cli', ['--cluster', 'check', `127.0.0.1:${first.port}`], {
+        encoding: 'utf8',
+      })
+      if (
+        run.status === 0 &&
+        run.stdout.includes('All nodes agree') &&
+        !run.stdout.includes('[WARNING]')
+      ) {
+        return
+      }
+      if (performance.now() > deadline) throw new Error(`the slots did not settle: ${run.stdout}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+
   close(): void {
     for (const conn of this.#conns.values()) conn.disconnect()
     this.#conns.clear()
