@@ -64,7 +64,7 @@ export interface RedisConnection {
   readonly masters: (() => Promise<NodeSend[]>) | undefined
   /**
    * Called after a command for `key` failed without a reply: a cluster client that reloads its
-   * slot map only when told to (node-redis) is told to here, at most once a second; a no-op
+   * slot map only when told to (node-redis) is told to here, at most every 250 ms; a no-op
    * elsewhere.
    */
   recover(key: string | undefined): void
@@ -74,7 +74,7 @@ export interface RedisConnection {
 const BUFFER_REPLIES: NodeRedisCommandOptions = { typeMapping: { 36: Buffer }, returnBuffers: true }
 
 // The slot map is reloaded at most this often, however many requests fail meanwhile.
-const RECOVER_INTERVAL_MS = 1_000
+const RECOVER_INTERVAL_MS = 250
 
 type Props = Record<string, unknown>
 
@@ -171,7 +171,7 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
       // v4 keeps its slot map private. A harmless read of the key sent to a node picked in turn
       // (no routing key) draws a MOVED from any live node once the replica has taken over, and
       // v4 reloads its map on a MOVED. One sent to the dead node waits in its queue; the next
-      // call, a second later, goes to the next node.
+      // call, a moment later, goes to the next node.
       if (key !== undefined) cluster.sendCommand(undefined, false, ['EXISTS', key]).catch(() => {})
     },
   }

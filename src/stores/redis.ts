@@ -93,6 +93,13 @@ export function endedKeyOf(redisKey: string): string {
   return `${ENDED_KEY_PREFIX}{${redisKey}}`
 }
 
+// What Redis Cluster hashes of a key: its {hash tag} when it has a non-empty one, else all of it.
+function hashedPart(key: string): string {
+  const open = key.indexOf('{')
+  const close = open === -1 ? -1 : key.indexOf('}', open + 1)
+  return close > open + 1 ? key.slice(open + 1, close) : key
+}
+
 function toBytes(value: unknown): Uint8Array | undefined {
   if (value === null || value === undefined) return undefined
   if (value instanceof Uint8Array) return value
@@ -149,6 +156,15 @@ export class RedisStore implements IterableStore, Disposable {
     this.#timeout = timeout
     this.#scanCount = String(scanCount)
     this.#conn = redisConnection(client)
+    if (this.#conn.masters !== undefined) {
+      // Tokens hold no braces, so one sample key shows how every key of this prefix hashes.
+      const sample = `${prefix}token`
+      if (hashedPart(endedKeyOf(sample)) !== hashedPart(sample)) {
+        throw new TypeError(
+          `RedisStore: on Redis Cluster the prefix ${JSON.stringify(prefix)} has a '}' but no hash tag, so a session's ended-marker could not share its slot; use a prefix without braces, or with a tag such as '{app}:session:'`,
+        )
+      }
+    }
   }
 
   /** The prefix in front of every key. */
