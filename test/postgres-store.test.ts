@@ -107,13 +107,32 @@ describe.skipIf(url === undefined)(named('PostgreSQL', 'postgres', url), () => {
         await timed.commit('live', enc('encoded_data'), inMinutes(1))
         await vi.waitFor(async () => expect(await count()).toBe(1), { timeout: 2_000 })
       } finally {
-        timed.stopCleanup()
-        // A sweep the timer started may still be running its batches: wait for it (a call
-        // joins it), so it cannot delete the next test's expired rows.
-        await timed.deleteExpired()
+        // A sweep the timer started may still be running: wait until it has stopped, so that
+        // it cannot delete the next test's expired rows.
+        await timed.stopCleanup()
         timed.close()
       }
       expect(text(await store.find('live'))).toBe('encoded_data')
+    })
+
+    it('stopCleanup ends a timed sweep after its current batch and resolves once it has stopped', async () => {
+      await pool.query(
+        `INSERT INTO sessions (token, data, expiry) SELECT 'old' || i, '\\x00', now() - interval '1 minute' FROM generate_series(1, 5000) i`,
+      )
+      const timed = new PostgresStore(pool, { cleanupInterval: 10, cleanupBatchSize: 10 })
+      try {
+        await vi.waitFor(async () => expect(await count()).toBeLessThan(5_000), { timeout: 2_000 })
+        await timed.stopCleanup()
+        const left = await count()
+        expect(left, 'the sweep stopped before deleting every row').toBeGreaterThan(0)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        expect(await count()).toBe(left)
+        // A sweep the caller starts runs to its end.
+        expect(await timed.deleteExpired()).toBe(left)
+      } finally {
+        await timed.stopCleanup()
+        timed.close()
+      }
     })
 
     it('deletes expired rows in batches and reports how many (deleteExpired)', async () => {

@@ -204,6 +204,9 @@ export class PostgresStore implements IterableStore, Disposable {
   #timer: NodeJS.Timeout | undefined
   readonly #expired = new ExpiredListeners()
   #sweeping: Promise<number> | undefined
+  // The running sweep was started by the timer, and stopCleanup asked it to end.
+  #timedSweep = false
+  #stopSweep = false
   #closed = false
 
   constructor(client: PostgresClient, options: PostgresStoreOptions = {}) {
@@ -244,6 +247,8 @@ export class PostgresStore implements IterableStore, Disposable {
     this.#names = names
     if (interval > 0) {
       this.#timer = setInterval(() => {
+        // A sweep deleteExpired() started is joined, and stays the caller's.
+        if (this.#sweeping === undefined) this.#timedSweep = true
         this.deleteExpired().then(
           (count) => this.#expired.report(count),
           (err: unknown) => this.#reportCleanupError(err),
@@ -378,6 +383,7 @@ export class PostgresStore implements IterableStore, Disposable {
   deleteExpired(): Promise<number> {
     this.#sweeping ??= this.#sweep().finally(() => {
       this.#sweeping = undefined
+      this.#timedSweep = false
     })
     return this.#sweeping
   }
@@ -387,10 +393,21 @@ export class PostgresStore implements IterableStore, Disposable {
     this.#expired.add(listener)
   }
 
-  /** Stops the cleanup timer; idempotent and never blocks. */
-  stopCleanup(): void {
+  /**
+   * Stops the cleanup timer and ends a sweep the timer started after its current batch;
+   * idempotent and never throws. The promise settles once that sweep has stopped, for a caller
+   * that must know no cleanup statement is still running (a sweep started by `deleteExpired()`
+   * runs on to its end).
+   */
+  stopCleanup(): Promise<void> {
     clearInterval(this.#timer)
     this.#timer = undefined
+    if (this.#timedSweep) this.#stopSweep = true
+    const running = this.#timedSweep ? this.#sweeping : undefined
+    return (running ?? Promise.resolve(0)).then(
+      () => {},
+      () => {},
+    )
   }
 
   /**
@@ -407,16 +424,17 @@ export class PostgresStore implements IterableStore, Disposable {
   }
 
   async #sweep(): Promise<number> {
+    this.#stopSweep = false
     let total = 0
     for (;;) {
-      if (this.#closed) return total
+      if (this.#closed || this.#stopSweep) return total
       const deleted = (await this.#run('cleanup', 'deleteBatch', [this.#batchSize])).rowCount ?? 0
       total += deleted
       if (deleted < this.#batchSize) break
       await yieldToEventLoop()
     }
     for (;;) {
-      if (this.#closed) return total
+      if (this.#closed || this.#stopSweep) return total
       const result = await this.#run('cleanup', 'deleteEndedBatch', [this.#batchSize])
       if ((result.rowCount ?? 0) < this.#batchSize) return total
       await yieldToEventLoop()
