@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SessionManager, StoreError } from '../src/index.ts'
@@ -425,6 +425,26 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
           threaded.remove()
           plain.remove()
         }
+      })
+
+      it('whenClosed resolves once the store and its checkpoint thread have let go of the file', async () => {
+        const own = tempDir()
+        const s = openSQLiteStore(own.file, { driver, cleanupInterval: 0, checkpointThread: true })
+        for (let i = 0; i < 50; i++) await s.commit(`k${i}`, new Uint8Array(1_000), inMs(60_000))
+        let resolved = false
+        const closed = s.whenClosed().then(() => {
+          resolved = true
+        })
+        await new Promise((resolve) => setImmediate(resolve))
+        expect(resolved, 'not before close()').toBe(false)
+        s.close()
+        await closed
+        // The last connection to close checkpoints the WAL and deletes it (and the -shm).
+        expect(existsSync(`${own.file}-wal`)).toBe(false)
+        expect(existsSync(`${own.file}-shm`)).toBe(false)
+        await s.whenClosed()
+        rmSync(own.dir, { recursive: true })
+        expect(existsSync(own.dir)).toBe(false)
       })
 
       it('uses a validated custom table name with its own expiry index', async () => {

@@ -24,11 +24,13 @@ export interface CheckpointerOptions {
   onReclaimed(): void
 }
 
-/** A running checkpoint thread; `stop` ends it without waiting. */
+/** A running checkpoint thread; `stop` asks it to end without waiting, `exited` settles once it has. */
 export interface Checkpointer {
   /** Asks the thread to checkpoint all of the WAL and cut it to nothing: the disk is full. */
   reclaim(): void
   stop(): void
+  /** Resolves once the thread has closed its connection and ended; never rejects. */
+  readonly exited: Promise<void>
 }
 
 // Plain CommonJS evaluated as the worker's source, so it runs the same from src/ (tsx, vitest)
@@ -169,14 +171,18 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
   worker.on('error', () => {
     // The exit handler below hands checkpointing back; the error itself has no caller to reach.
   })
-  worker.once('exit', () => {
-    release()
-    if (!stopping) options.onExit()
+  const exited = new Promise<void>((resolve) => {
+    worker.once('exit', () => {
+      release()
+      if (!stopping) options.onExit()
+      resolve()
+    })
   })
   // Last: a 'message' listener refs the worker's port again, so an unref made before it would
   // be undone and the thread would keep the process alive.
   worker.unref()
   return {
+    exited,
     reclaim() {
       if (!stopping) worker.postMessage('reclaim')
     },

@@ -177,6 +177,7 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #expired = new ExpiredListeners()
   #sweeping: Promise<number> | undefined
   #closed = false
+  readonly #onClosed: Array<() => void> = []
 
   constructor(db: SQLiteDatabase, options: SQLiteStoreOptions = {}) {
     if (typeof db?.prepare !== 'function' || typeof db.exec !== 'function') {
@@ -407,6 +408,17 @@ export class SQLiteStore implements IterableStore, Disposable {
   }
 
   /**
+   * Resolves once the store is closed and has let go of the file: for a store
+   * {@link openSQLiteStore} opened, once its checkpoint thread has closed its connection too,
+   * so the file (and its -wal and -shm) can be removed or moved. Call it after `close()`;
+   * never rejects.
+   */
+  async whenClosed(): Promise<void> {
+    if (!this.#closed) await new Promise<void>((resolve) => this.#onClosed.push(resolve))
+    await checkpointers.get(this)?.exited
+  }
+
+  /**
    * Stops cleanup and refuses further calls; closes the connection when {@link openSQLiteStore}
    * opened it. Idempotent and never blocks: a running sweep stops at its next batch.
    */
@@ -423,6 +435,7 @@ export class SQLiteStore implements IterableStore, Disposable {
     this.#closed = true
     this.stopCleanup()
     checkpointers.get(this)?.stop()
+    for (const resolve of this.#onClosed.splice(0)) resolve()
     if (!ownsDatabase.has(this)) return
     try {
       // bun:sqlite closes with sqlite3_close_v2, which keeps the file (and its WAL) open until
