@@ -47,24 +47,23 @@ export class BridgeRunner {
     this.#bridge = bridge
   }
 
-  /** Whether a request's Cookie header carries a verified cookie of the old library. */
-  applies(header: string | undefined): boolean {
-    return header !== undefined && this.#bridge.idOf(header) !== undefined
+  /** The old library's session id from a request's Cookie header once its cookie is verified, else undefined. */
+  idOf(header: string | undefined): string | undefined {
+    return header === undefined ? undefined : this.#bridge.idOf(header)
   }
 
   /**
-   * The session for a request with no token of the manager's: the old session's values in a
-   * fresh session (`fresh()`, flagged so its commit finishes the move), the session another
-   * request moved it into (`load(token)`), or undefined when there is nothing to move.
+   * The session for a request with no token of the manager's whose old-library cookie carries
+   * the verified `id` (from {@link BridgeRunner.idOf}): the old session's values in a fresh
+   * session (`fresh()`, flagged so its commit finishes the move), the session another request
+   * moved it into (`load(token)`), or undefined when there is nothing to move.
    */
   async load<S extends Session<object>>(
-    header: string | undefined,
+    id: string,
     fresh: () => S,
     load: (token: string) => Promise<S>,
     flag: (session: S, bridged: Bridged) => void,
   ): Promise<S | undefined> {
-    const id = this.#bridge.idOf(header)
-    if (id === undefined) return undefined
     const moving = this.#moves.get(id)
     if (moving !== undefined) {
       const token = await Promise.race([moving, delay(WAIT_MS)])

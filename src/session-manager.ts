@@ -184,10 +184,11 @@ export class SessionManager<Data extends object = SessionData> {
         : this.#headerToken(header)
     if (token !== '') return this.load(token)
     // Only a request with a verified cookie of the old library costs more than a fresh session.
-    if (this.#bridge === undefined || !this.#bridge.applies(header)) return this.#fresh()
+    const oldId = this.#bridge?.idOf(header)
+    if (this.#bridge === undefined || oldId === undefined) return this.#fresh()
     return this.#bridge
       .load(
-        header,
+        oldId,
         () => this.#fresh(),
         (moved) => this.load(moved),
         (session, bridged) => {
