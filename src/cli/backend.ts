@@ -72,3 +72,21 @@ export async function writeThrough(
   }
   return written
 }
+
+/** Deletes the session under `key` through `store` when `backend` finds it live; resolves whether it was. */
+export async function revokeLive(
+  backend: Pick<Backend, 'get'>,
+  store: Pick<Store, 'delete'>,
+  key: string,
+): Promise<boolean> {
+  const live = (await backend.get(key)) !== undefined
+  if (live) await store.delete(key)
+  return live
+}
+
+/** The keys of the sessions `backend` lists under `owner`. */
+export async function listedKeys(backend: Pick<Backend, 'list'>, owner: string): Promise<string[]> {
+  const keys: string[] = []
+  for await (const s of backend.list({ owner })) keys.push(s.key)
+  return keys
+}

@@ -1,7 +1,14 @@
 import type { Pool, PoolConfig } from 'pg'
 import { StoreError } from '../../errors.js'
 import { PostgresStore, postgresOwnersTableName } from '../../stores/postgres.js'
-import { type Backend, type StoredSession, type StoreStats, writeThrough } from '../backend.js'
+import {
+  type Backend,
+  listedKeys,
+  revokeLive,
+  type StoredSession,
+  type StoreStats,
+  writeThrough,
+} from '../backend.js'
 import { peer, redact } from '../open.js'
 
 interface Row {
@@ -151,16 +158,12 @@ class PostgresBackend implements Backend {
     return r.rowCount ?? 0
   }
 
-  async revoke(key: string): Promise<boolean> {
-    const live = (await this.get(key)) !== undefined
-    if (live) await this.#store.delete(key)
-    return live
+  revoke(key: string): Promise<boolean> {
+    return revokeLive(this, this.#store, key)
   }
 
-  async ownedKeys(owner: string): Promise<string[]> {
-    const keys: string[] = []
-    for await (const s of this.list({ owner })) keys.push(s.key)
-    return keys
+  ownedKeys(owner: string): Promise<string[]> {
+    return listedKeys(this, owner)
   }
 
   write(session: StoredSession, replace: boolean): Promise<boolean> {

@@ -11,6 +11,7 @@ import { clusterKeys } from '../../stores/redis-cluster.js'
 import {
   type Backend,
   codecOf,
+  revokeLive,
   type StoredSession,
   type StoreStats,
   writeThrough,
@@ -220,10 +221,8 @@ class RedisBackend implements Backend {
     return 0
   }
 
-  async revoke(key: string): Promise<boolean> {
-    const live = (await this.get(key)) !== undefined
-    if (live) await this.#store.delete(key)
-    return live
+  revoke(key: string): Promise<boolean> {
+    return revokeLive(this, this.#store, key)
   }
 
   async ownedKeys(owner: string): Promise<string[]> {

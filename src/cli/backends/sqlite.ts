@@ -3,7 +3,14 @@ import { StoreError } from '../../errors.js'
 import { type SQLiteDatabase, SQLiteStore } from '../../stores/sqlite.js'
 import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite-driver.js'
 import { checkTableName, endedTableName } from '../../stores/sqlite-sql.js'
-import { type Backend, type StoredSession, type StoreStats, writeThrough } from '../backend.js'
+import {
+  type Backend,
+  listedKeys,
+  revokeLive,
+  type StoredSession,
+  type StoreStats,
+  writeThrough,
+} from '../backend.js'
 
 // Julian day of the Unix epoch: SQLite's REAL expiry to ms and back.
 const EPOCH_JD = 2440587.5
@@ -166,17 +173,12 @@ class SQLiteBackend implements Backend {
     return deleted
   }
 
-  async revoke(key: string): Promise<boolean> {
-    const live = (await this.get(key)) !== undefined
-    if (live) await this.#store.delete(key)
-    return live
+  revoke(key: string): Promise<boolean> {
+    return revokeLive(this, this.#store, key)
   }
 
   async ownedKeys(owner: string): Promise<string[]> {
-    if (this.#owners === undefined) return []
-    const keys: string[] = []
-    for await (const s of this.list({ owner })) keys.push(s.key)
-    return keys
+    return this.#owners === undefined ? [] : listedKeys(this, owner)
   }
 
   write(session: StoredSession, replace: boolean): Promise<boolean> {
