@@ -8,13 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   availableSQLiteDrivers,
-  goTimeString,
   openSQLiteStore,
   type SQLiteDriverName,
-  type SQLiteStore,
 } from '../src/stores/sqlite.ts'
 import { openSQLiteDatabase } from '../src/stores/sqlite-driver.ts'
 import { schemaSQL, statementsSQL } from '../src/stores/sqlite-sql.ts'
+import { median, opsPerSecond, type Runner, rawRunner, storeRunner } from './lib/store-runner.ts'
 
 const KEYS = 5_000
 const OPS = 20_000
@@ -23,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sessionkit-drivers-bench-'))
 const token = (): string => randomBytes(32).toString('base64url')
 const data = randomBytes(200)
 const expiry = new Date(Date.now() + 3_600_000)
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number
+const WORKLOAD = { ops: OPS, keys: KEYS, data, expiry }
 const versions = process.versions as { bun?: string; deno?: string }
 const runtime =
   versions.bun !== undefined
@@ -32,11 +31,8 @@ const runtime =
       ? `Deno ${versions.deno}`
       : `Node ${process.version}`
 
-type Op = 'find' | 'commit' | 'delete'
-type Runner = Record<Op, (keys: string[]) => Promise<void> | void>
-
 // The raw side: the store's own SQL and pragmas, prepared once, no store around it.
-function rawRunner(driver: SQLiteDriverName, file: string): { runner: Runner; close(): void } {
+function rawSide(driver: SQLiteDriverName, file: string): { runner: Runner; close(): void } {
   const db = openSQLiteDatabase(file, driver)
   db.exec('PRAGMA journal_mode = WAL')
   db.exec('PRAGMA synchronous = NORMAL')
@@ -47,45 +43,13 @@ function rawRunner(driver: SQLiteDriverName, file: string): { runner: Runner; cl
   const find = db.prepare(sql.find)
   const upsert = db.prepare(sql.upsert)
   const del = db.prepare(sql.delete)
-  // A string formatted once, so the store's own formatting counts against it.
-  const at = goTimeString(expiry)
   return {
-    runner: {
-      find(keys) {
-        for (let i = 0; i < OPS; i++) find.get(keys[i % KEYS] as string)
-      },
-      commit(keys) {
-        for (let i = 0; i < OPS; i++) upsert.run(keys[i % KEYS] as string, data, at)
-      },
-      delete(keys) {
-        for (const k of keys) del.run(k)
-      },
-    },
+    runner: rawRunner({ find, upsert, delete: del }, WORKLOAD),
     close() {
       for (const s of [find, upsert, del]) s.finalize?.()
       db.close()
     },
   }
-}
-
-function storeRunner(store: SQLiteStore): Runner {
-  return {
-    async find(keys) {
-      for (let i = 0; i < OPS; i++) await store.find(keys[i % KEYS] as string)
-    },
-    async commit(keys) {
-      for (let i = 0; i < OPS; i++) await store.commit(keys[i % KEYS] as string, data, expiry)
-    },
-    async delete(keys) {
-      for (const k of keys) await store.delete(k)
-    },
-  }
-}
-
-async function opsPerSecond(run: () => Promise<void> | void, count: number): Promise<number> {
-  const started = performance.now()
-  await run()
-  return count / ((performance.now() - started) / 1000)
 }
 
 try {
@@ -101,8 +65,8 @@ try {
       cleanupInterval: 0,
       checkpointThread: false,
     })
-    const raw = rawRunner(driver, join(dir, `${name}-raw.db`))
-    const sides = { store: storeRunner(store), raw: raw.runner }
+    const raw = rawSide(driver, join(dir, `${name}-raw.db`))
+    const sides = { store: storeRunner(store, WORKLOAD), raw: raw.runner }
     const results = {
       store: { find: [] as number[], commit: [] as number[], delete: [] as number[] },
       raw: { find: [] as number[], commit: [] as number[], delete: [] as number[] },

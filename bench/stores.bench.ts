@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { goTimeString, openSQLiteStore, SQLiteStore } from '../src/stores/sqlite.ts'
+import { openSQLiteStore, SQLiteStore } from '../src/stores/sqlite.ts'
 import { schemaSQL, statementsSQL } from '../src/stores/sqlite-sql.ts'
+import { median, type Op, opsPerSecond, rawRunner, storeRunner } from './lib/store-runner.ts'
 
 const KEYS = 10_000
 const OPS = 20_000
@@ -17,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sessionkit-stores-bench-'))
 const token = (): string => randomBytes(32).toString('base64url')
 const data = randomBytes(200)
 const expiry = new Date(Date.now() + 3_600_000)
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number
+const WORKLOAD = { ops: OPS, keys: KEYS, data, expiry }
 
 function openRaw(file: string) {
   const db = new Database(file, { timeout: 5_000 })
@@ -36,45 +37,6 @@ function openRaw(file: string) {
   }
 }
 
-type Op = 'find' | 'commit' | 'delete'
-type Runner = Record<Op, (keys: string[]) => Promise<void> | void>
-
-function storeRunner(store: SQLiteStore): Runner {
-  return {
-    async find(keys) {
-      for (let i = 0; i < OPS; i++) await store.find(keys[i % KEYS] as string)
-    },
-    async commit(keys) {
-      for (let i = 0; i < OPS; i++) await store.commit(keys[i % KEYS] as string, data, expiry)
-    },
-    async delete(keys) {
-      for (const k of keys) await store.delete(k)
-    },
-  }
-}
-
-function rawRunner(raw: ReturnType<typeof openRaw>): Runner {
-  // The raw side binds a string formatted once, so the store's own formatting counts against it.
-  const at = goTimeString(expiry)
-  return {
-    find(keys) {
-      for (let i = 0; i < OPS; i++) raw.find.get(keys[i % KEYS] as string)
-    },
-    commit(keys) {
-      for (let i = 0; i < OPS; i++) raw.upsert.run(keys[i % KEYS] as string, data, at)
-    },
-    delete(keys) {
-      for (const k of keys) raw.delete.run(k)
-    },
-  }
-}
-
-async function opsPerSecond(run: () => Promise<void> | void, count: number): Promise<number> {
-  const started = performance.now()
-  await run()
-  return count / ((performance.now() - started) / 1000)
-}
-
 try {
   // The ratio compares like with like: SQLite checkpoints on commit on both sides. The default
   // opener (a checkpoint thread, wal_autocheckpoint = 0 here) is measured alongside.
@@ -88,10 +50,10 @@ try {
   const blockingDb = openRaw(join(dir, 'blocking.db')).db
   const blocking = new SQLiteStore(blockingDb, { cleanupInterval: 0 })
   const runners = {
-    store: storeRunner(store),
-    raw: rawRunner(raw),
-    threaded: storeRunner(threaded),
-    blocking: storeRunner(blocking),
+    store: storeRunner(store, WORKLOAD),
+    raw: rawRunner(raw, WORKLOAD),
+    threaded: storeRunner(threaded, WORKLOAD),
+    blocking: storeRunner(blocking, WORKLOAD),
   }
   type Side = keyof typeof runners
   const results: Record<Side, Record<Op, number[]>> = {
