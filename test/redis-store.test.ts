@@ -281,6 +281,24 @@ describe('RedisStore failures', () => {
     client.disconnect()
   })
 
+  it('with waitForReplicas and no replica, a write lands but rejects with a transient StoreError saying so', async () => {
+    const url = process.env.SESSIONKIT_REDIS_URL
+    if (url === undefined) return
+    const client = new Redis(url, { db: 6 })
+    client.on('error', () => {})
+    const store = new RedisStore(client, { prefix: 'wait-test:', timeout: 200, waitForReplicas: 1 })
+    const started = performance.now()
+    const err = await store.commit('k', enc('v'), inMinutes(1)).catch((e: unknown) => e)
+    expect(performance.now() - started).toBeLessThan(1_000)
+    expect(err).toBeInstanceOf(StoreError)
+    expect((err as StoreError).message).toMatch(/0 of 1 replicas confirmed it within 100 ms/)
+    expect((err as StoreError).message).toMatch(/transient/)
+    expect(await client.get('wait-test:k')).toBe('v')
+    await client.del('wait-test:k')
+    expect(() => new RedisStore(client, { waitForReplicas: -1 })).toThrow(/waitForReplicas/)
+    client.disconnect()
+  })
+
   it('refuses calls after close with a StoreError', async () => {
     const store = new RedisStore({ callBuffer: async () => null })
     store.close()

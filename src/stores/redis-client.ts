@@ -44,6 +44,14 @@ export interface IORedisClusterClient extends IORedisClient {
   readonly isCluster: boolean
   nodes(role: 'master'): IORedisClient[]
   readonly options: { readonly scaleReads?: unknown }
+  /** Used for `waitForReplicas` only: a pipeline goes to its keyed commands' node, a keyless WAIT with it. */
+  pipeline(): IORedisPipeline
+}
+
+/** The part of an ioredis cluster pipeline the store uses. */
+export interface IORedisPipeline {
+  call(command: string, ...args: Array<string | number>): unknown
+  exec(): Promise<Array<[Error | null, unknown]> | null>
 }
 
 /** A client the store accepts: node-redis v5 or v4, a node-redis cluster, ioredis 5 or an ioredis Cluster. */
@@ -68,6 +76,11 @@ export interface RedisConnection {
    * elsewhere.
    */
   recover(key: string | undefined): void
+  /**
+   * Sends `WAIT replicas ms` on the connection that carries `key`'s commands (on a cluster, to
+   * its slot's master), so its reply counts the replicas that have this connection's writes.
+   */
+  waitForReplicas(key: string | undefined, replicas: number, ms: number): Promise<unknown>
 }
 
 // node-redis v5 maps RESP blob strings (type '$', 36) to strings unless told to give Buffers.
@@ -92,6 +105,7 @@ export function redisConnection(client: RedisClient): RedisConnection {
       send: (_key, args) => io.callBuffer(args[0] as string, args.slice(1)),
       masters: undefined,
       recover: () => {},
+      waitForReplicas: (_key, replicas, ms) => io.callBuffer('WAIT', [replicas, ms]),
     }
   }
   if (typeof props.sendCommand === 'function') {
@@ -104,6 +118,8 @@ export function redisConnection(client: RedisClient): RedisConnection {
       send: (_key, args) => node.sendCommand(args, BUFFER_REPLIES),
       masters: undefined,
       recover: () => {},
+      waitForReplicas: (_key, replicas, ms) =>
+        node.sendCommand(['WAIT', String(replicas), String(ms)]),
     }
   }
   throw new TypeError(
@@ -130,6 +146,16 @@ function ioredisCluster(cluster: IORedisClusterClient): RedisConnection {
         .map((node) => (args) => node.callBuffer(args[0] as string, args.slice(1))),
     // ioredis reloads its slot map on a lost node and on MOVED by itself.
     recover: () => {},
+    waitForReplicas: async (key, replicas, ms) => {
+      // A keyless WAIT alone would go to a random node; EXISTS pins the pipeline to the key's.
+      const pipeline = cluster.pipeline()
+      if (key !== undefined) pipeline.call('EXISTS', key)
+      pipeline.call('WAIT', replicas, ms)
+      const results = (await pipeline.exec()) ?? []
+      const [err, reply] = results[results.length - 1] ?? [new Error('WAIT got no reply'), 0]
+      if (err) throw err
+      return reply
+    },
   }
 }
 
@@ -151,6 +177,9 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
   return {
     // isReadonly false: node-redis then always picks the slot's master, never a replica.
     send: (key, args) => cluster.sendCommand(key, false, args, BUFFER_REPLIES),
+    // Routed by the key like its write: node-redis has one connection per node.
+    waitForReplicas: (key, replicas, ms) =>
+      cluster.sendCommand(key, false, ['WAIT', String(replicas), String(ms)]),
     masters: async () => cluster.masters.map(nodeSend),
     recover: (key) => {
       const now = performance.now()

@@ -26,6 +26,12 @@ export interface RedisStoreOptions {
   timeout?: number
   /** Keys asked of each SCAN step by `all()`. @default 100 */
   scanCount?: number
+  /**
+   * After each write, wait (Redis `WAIT`) until this many replicas of the key's master confirm
+   * it, for at most half of `timeout`; fewer is a StoreError. With 1 and one replica per master,
+   * a write a request saw succeed survives that master's failover. 0 sends no WAIT. @default 0
+   */
+  waitForReplicas?: number
 }
 
 /** The default key prefix, the one Go's redisstore and goredisstore use. */
@@ -137,6 +143,7 @@ export class RedisStore implements IterableStore, Disposable {
   readonly #prefix: string
   readonly #timeout: number
   readonly #scanCount: string
+  readonly #waitForReplicas: number
   #closed = false
 
   constructor(client: RedisClient, options: RedisStoreOptions = {}) {
@@ -155,6 +162,13 @@ export class RedisStore implements IterableStore, Disposable {
     this.#prefix = prefix
     this.#timeout = timeout
     this.#scanCount = String(scanCount)
+    const waitForReplicas = options.waitForReplicas ?? 0
+    if (!Number.isSafeInteger(waitForReplicas) || waitForReplicas < 0) {
+      throw new RangeError(
+        `RedisStore: waitForReplicas must be a whole number of replicas, got ${waitForReplicas}`,
+      )
+    }
+    this.#waitForReplicas = waitForReplicas
     this.#conn = redisConnection(client)
     if (this.#conn.masters !== undefined) {
       // Tokens hold no braces, so one sample key shows how every key of this prefix hashes.
@@ -412,16 +426,39 @@ export class RedisStore implements IterableStore, Disposable {
 
   async #run(operation: string, args: Array<string | Buffer>): Promise<unknown> {
     this.#refuseWhenClosed(operation)
+    const key = routingKey(args)
     try {
-      return await withTimeout(this.#conn.send(routingKey(args), args), this.#timeout, 'Redis')
+      const reply = await withTimeout(this.#conn.send(key, args), this.#timeout, 'Redis')
+      if (this.#waitForReplicas > 0 && WRITES.has(String(args[0]))) await this.#replicated(key)
+      return reply
     } catch (err) {
       // A node that stopped answering may have been replaced by its replica: a cluster client
       // that does not notice by itself is told to reload its slot map.
-      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(routingKey(args))
+      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(key)
       throw toRedisStoreError(err, operation, this.#conn.masters !== undefined)
     }
   }
+
+  // WAIT on the connection that carried the write, so it counts the replicas that have it.
+  async #replicated(key: string | undefined): Promise<void> {
+    const wanted = this.#waitForReplicas
+    const ms = Math.max(1, Math.floor(this.#timeout / 2))
+    const reply = await withTimeout(
+      this.#conn.waitForReplicas(key, wanted, ms),
+      this.#timeout,
+      'Redis',
+    )
+    const acked = Number(reply)
+    if (acked < wanted) {
+      throw new Error(
+        `the write reached the master, but ${acked} of ${wanted} replicas confirmed it within ${ms} ms (waitForReplicas)`,
+      )
+    }
+  }
 }
+
+// The commands that change data; scripts all do.
+const WRITES = new Set(['SET', 'DEL', 'PEXPIRE', 'EVALSHA', 'EVAL', 'HSET', 'HDEL'])
 
 // Relative TTL on the app clock, like goredisstore: immune to skew between app and Redis clocks.
 function ttlOf(expiry: Date): number {

@@ -116,6 +116,14 @@ export class ClusterAdmin {
     throw new Error(`no master serves slot ${slot}`)
   }
 
+  /** The port of the replica of the master on `port`. */
+  async replicaOf(port: number): Promise<number> {
+    const info = String(await this.node(port).info('replication'))
+    const m = /slave0:ip=[^,]+,port=(\d+)/.exec(info)
+    if (m === null) throw new Error(`the master on ${port} has no replica`)
+    return Number(m[1])
+  }
+
   /** Deletes every key whose name contains `part`, on every master. */
   async deleteMatching(part: string): Promise<void> {
     for (const view of await this.views()) {
