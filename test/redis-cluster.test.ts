@@ -552,7 +552,7 @@ async function runFailover(
       elsewhere: afterKill.filter((s) => !onVictim.includes(s.client)).length,
     }
     console.log(
-      `failover (${name}, ${mode === 'wait' ? 'waitForReplicas: 1, killed node started again ' + figures.restarted + ' ms after the promotion' : 'asynchronous replication'}): ${figures.requests} requests, ${figures.failed} failed (${figures.elsewhere} of them for sessions on the other masters); replica promoted ${figures.promotion} ms after the kill; failures until ${figures.window} ms after it; first success on the failed master's sessions ${figures.firstSuccess} ms after the promotion; max latency ${figures.maxLatency} ms; ${lost} acknowledged writes lost; ${unanswered} sessions unanswered after the load`,
+      `failover (${name}, ${mode === 'wait' ? `waitForReplicas: 1, killed node started again ${figures.restarted} ms after the promotion` : 'asynchronous replication'}): ${figures.requests} requests, ${figures.failed} failed (${figures.elsewhere} of them for sessions on the other masters); replica promoted ${figures.promotion} ms after the kill; failures until ${figures.window} ms after it; first success on the failed master's sessions ${figures.firstSuccess} ms after the promotion; max latency ${figures.maxLatency} ms; ${lost} acknowledged writes lost; ${unanswered} sessions unanswered after the load`,
     )
 
     expect(
