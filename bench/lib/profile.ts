@@ -267,7 +267,7 @@ async function insertCosts(dir: string): Promise<void> {
     openSQLiteStore: (path: string) => { close(): void }
   }
   const sql = (await import(
-    new URL(`../../src/stores/sqlite-sql${ext}`, import.meta.url).href
+    new URL(`../../src/stores/sqlite/sql${ext}`, import.meta.url).href
   )) as {
     statementsSQL: (table: string) => { insert: string }
     goTimeString: (d: Date) => string

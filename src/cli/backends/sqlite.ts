@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs'
 import { StoreError } from '../../errors.js'
+import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite/driver.js'
+import { checkTableName, endedTableName } from '../../stores/sqlite/sql.js'
 import { type SQLiteDatabase, SQLiteStore } from '../../stores/sqlite.js'
-import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite-driver.js'
-import { checkTableName, endedTableName } from '../../stores/sqlite-sql.js'
 import {
   type Backend,
   listedKeys,

@@ -1,4 +1,4 @@
-import { StoreError } from '../errors.js'
+import { StoreError } from '../../errors.js'
 
 // SQLite's primary result codes by number (sqlite3.h), for drivers that give only the number.
 const PRIMARY = [
@@ -110,4 +110,9 @@ export function toSQLiteStoreError(err: unknown, operation: string, table: strin
     `SQLiteStore ${operation} failed${code === undefined ? '' : ` (${code})`}: ${detail}; ${advice(err, table)}`,
     { cause: err },
   )
+}
+
+/** The default `onCleanupError`: a failed timed cleanup is logged, and the timer keeps running. */
+export function logCleanupError(error: StoreError): void {
+  console.error('sessionkit: SQLiteStore cleanup failed:', error)
 }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import { type SQLiteDriverName, workerModule, workerOpenSource } from './sqlite-driver.js'
+import { type SQLiteDriverName, workerModule, workerOpenSource } from './driver.js'
 
 /** Where and how often a checkpoint thread works. */
 export interface CheckpointerOptions {

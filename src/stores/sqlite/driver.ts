@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
-import { StoreError } from '../errors.js'
-import type { SQLiteDatabase } from './sqlite.js'
+import { StoreError } from '../../errors.js'
+import type { SQLiteDatabase, SQLiteStatement } from './types.js'
 
 /**
  * A SQLite binding the store can open a file with: the better-sqlite3 package, Node's built-in
@@ -156,4 +156,18 @@ export function workerOpenSource(driver: SQLiteDriverName): string {
 /** Where a worker finds better-sqlite3 (the package this module would load), or undefined for the built-in drivers. */
 export function workerModule(driver: SQLiteDriverName): string | undefined {
   return driver === 'better-sqlite3' ? require.resolve('better-sqlite3') : undefined
+}
+
+/** Runs `use` on a statement prepared for this one use and finalizes it at once: bun:sqlite keeps the file open after close() while any statement lives. */
+export function runOnce<T>(
+  db: SQLiteDatabase,
+  sql: string,
+  use: (statement: SQLiteStatement) => T,
+): T {
+  const statement = db.prepare(sql)
+  try {
+    return use(statement)
+  } finally {
+    statement.finalize?.()
+  }
 }

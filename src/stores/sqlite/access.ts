@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { StoreError } from '../errors.js'
+import { StoreError } from '../../errors.js'
 
 /**
  * Throws a StoreError naming the file when this process could not write the database at `path`

@@ -1,0 +1,192 @@
+import { StoreError } from '../../errors.js'
+import { assertWritable } from './access.js'
+import { startCheckpointer } from './checkpointer.js'
+import {
+  defaultSQLiteDriver,
+  openSQLiteDatabase,
+  runOnce,
+  type SQLiteDriverName,
+} from './driver.js'
+import { logCleanupError, toSQLiteStoreError } from './errors.js'
+import { type DiskPressure, OpenedFile } from './opened.js'
+import { DEFAULT_TABLE } from './sql.js'
+import { SQLiteStore } from './store.js'
+import type { OpenSQLiteStoreOptions, SQLiteDatabase } from './types.js'
+
+const DRIVERS: ReadonlySet<SQLiteDriverName> = new Set([
+  'better-sqlite3',
+  'node:sqlite',
+  'bun:sqlite',
+])
+
+/**
+ * Opens (creating when missing) the SQLite file at `path` with the chosen driver, sets WAL,
+ * `synchronous = NORMAL` and a busy timeout so several processes can share it, creates the schema
+ * and returns a store that owns the connection: its `close()` closes it. Throws a StoreError when
+ * the file cannot be opened.
+ *
+ * @example
+ * const store = openSQLiteStore('sessions.db')
+ */
+export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = {}): SQLiteStore {
+  const {
+    busyTimeout = 5_000,
+    checkpointThread,
+    walLimitPages = 16384,
+    driver: _driver,
+    ...storeOptions
+  } = options
+  if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
+    throw new RangeError(
+      `openSQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
+    )
+  }
+  if (!Number.isSafeInteger(walLimitPages) || walLimitPages < 1) {
+    throw new RangeError(
+      `openSQLiteStore: walLimitPages must be a positive integer, got ${walLimitPages}`,
+    )
+  }
+  const driver = options.driver ?? defaultSQLiteDriver()
+  if (!DRIVERS.has(driver)) {
+    throw new RangeError(
+      `openSQLiteStore: driver must be one of ${[...DRIVERS].join(', ')}, got ${String(driver)}`,
+    )
+  }
+  const table = storeOptions.tableName ?? DEFAULT_TABLE
+  const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
+  if (!inMemory && !path.startsWith('file:')) assertWritable(path)
+  let db: SQLiteDatabase
+  try {
+    db = openSQLiteDatabase(path, driver)
+  } catch (err) {
+    throw toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+  }
+  let store: SQLiteStore | undefined
+  try {
+    db.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = NORMAL')
+    const file = new OpenedFile()
+    const opened = new SQLiteStore(db, { ...storeOptions, busyTimeout }, file)
+    store = opened
+    // The schema is in place (waited for synchronously, once, at open); from now on SQLite
+    // reports a lock at once and the store waits for it on timers, off the event loop.
+    db.exec('PRAGMA busy_timeout = 0')
+    if (checkpointThread ?? !inMemory) {
+      db.exec('PRAGMA wal_autocheckpoint = 0')
+      // The thread's RESTART rewinds the WAL without shrinking the file; past a burst (a long
+      // reader held it back) SQLite cuts the file back to the limit when it next rewinds.
+      const { page_size: pageSize } = runOnce(db, 'PRAGMA page_size', (s) => s.get()) as {
+        page_size: number
+      }
+      const limitBytes = Math.min(walLimitPages * pageSize, Number.MAX_SAFE_INTEGER)
+      db.exec(`PRAGMA journal_size_limit = ${limitBytes}`)
+      const checkpointer = startCheckpointer({
+        path,
+        driver,
+        interval: 100,
+        busyTimeout,
+        walLimitPages,
+        hold: () => file.writes?.hold(),
+        release: () => file.writes?.release(),
+        onReclaimed: () => {
+          if (file.pressure !== undefined) file.pressure.full = false
+          keepWalSmall(db, opened, file)
+        },
+        onPinned: (walBytes) => {
+          try {
+            ;(storeOptions.onCleanupError ?? logCleanupError)(pinnedWal(path, walBytes, limitBytes))
+          } catch {
+            // A throwing handler must not take the checkpoint thread's messages down with it.
+          }
+        },
+        onExit: () => {
+          // Without the thread nobody would checkpoint: hand the job back to this connection.
+          file.checkpointer = undefined
+          file.pressure = reclaimOnThisThread(db)
+          try {
+            if (!opened.closed) db.exec('PRAGMA wal_autocheckpoint = 1000')
+          } catch {
+            // The connection is gone too; there is nothing left to checkpoint.
+          }
+        },
+      })
+      file.checkpointer = checkpointer
+      let asked = Number.NEGATIVE_INFINITY
+      file.pressure = {
+        full: false,
+        // Once per checkpoint tick is enough, however many writes fail meanwhile.
+        reclaim() {
+          if (performance.now() - asked < 100) return
+          asked = performance.now()
+          checkpointer.reclaim()
+        },
+      }
+    } else if (!inMemory) {
+      file.pressure = reclaimOnThisThread(db)
+    }
+    return opened
+  } catch (err) {
+    // Closing the store stops its timer and closes the connection it now owns.
+    if (store === undefined) db.close()
+    else store.close()
+    throw err instanceof RangeError
+      ? err
+      : toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+  }
+}
+
+// For a minute after a full disk, this connection checkpoints as it commits (SQLite then rewinds
+// the WAL once a checkpoint has caught up), so a burst of writes cannot grow the WAL back over the
+// space just given back before the checkpoint thread's next tick.
+const SMALL_WAL_PAGES = 256
+const SMALL_WAL_MS = 60_000
+function keepWalSmall(db: SQLiteDatabase, store: SQLiteStore, file: OpenedFile): void {
+  try {
+    db.exec(`PRAGMA wal_autocheckpoint = ${SMALL_WAL_PAGES}`)
+  } catch {
+    return
+  }
+  clearTimeout(file.smallWalTimer)
+  const timer = setTimeout(() => {
+    file.smallWalTimer = undefined
+    try {
+      if (!store.closed && file.checkpointer !== undefined) db.exec('PRAGMA wal_autocheckpoint = 0')
+    } catch {
+      // Closed meanwhile: nothing to restore.
+    }
+  }, SMALL_WAL_MS)
+  timer.unref()
+  file.smallWalTimer = timer
+}
+
+// Without a checkpoint thread the reclaim runs here, now and then: a TRUNCATE checkpoint on
+// this thread costs a full fsync, and during a full disk every write would ask for one.
+function reclaimOnThisThread(db: SQLiteDatabase): DiskPressure {
+  let last = Number.NEGATIVE_INFINITY
+  const pressure: DiskPressure = {
+    full: false,
+    reclaim() {
+      if (performance.now() - last < 250) return
+      last = performance.now()
+      try {
+        const [row] = runOnce(db, 'PRAGMA wal_checkpoint(TRUNCATE)', (s) => s.all()) as {
+          busy: number
+        }[]
+        if (row?.busy === 0) pressure.full = false
+      } catch {
+        // Still full, or locked: the next write tries again.
+      }
+    },
+  }
+  return pressure
+}
+
+// A long read transaction in another connection keeps the WAL from being rewound, so it grows
+// past its limit until that reader ends; the store can only say so.
+function pinnedWal(path: string, walBytes: number, limitBytes: number): StoreError {
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`
+  return new StoreError(
+    `SQLiteStore: the WAL of ${JSON.stringify(path)} is ${mib(walBytes)}, past its ${mib(limitBytes)} limit, and cannot be rewound: another connection holds a read transaction open (a long query, an open cursor, a backup). It shrinks once that reader ends; this is said once until it does`,
+  )
+}
