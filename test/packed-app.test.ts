@@ -155,9 +155,9 @@ describe.skipIf(node26 === undefined)(
       const took = install(app, ['better-sqlite3@13'])
       // Its only addons are the ones shipped in the package: no build/ folder, nothing compiled.
       expect(existsSync(join(app, 'node_modules/better-sqlite3/build'))).toBe(false)
-      expect(
-        addons(join(app, 'node_modules')).every((f) => f.includes('/better-sqlite3/prebuilds/')),
-      ).toBe(true)
+      const found = addons(join(app, 'node_modules'))
+      expect(found.some((f) => f.endsWith('/better-sqlite3/prebuilds/linux-x64.node'))).toBe(true)
+      expect(found.filter((f) => !f.includes('/better-sqlite3/prebuilds/'))).toEqual([])
       const { driver, get, stderr } = await serve(app)
       expect(driver).toBe('better-sqlite3')
       expect(await get.text()).toBe('Hello from a session!')
