@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
+import { readdir, readlink } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createClient } from 'redis'
@@ -365,6 +366,114 @@ describe('sessionkit CLI usage', () => {
     const dead = await cli(['stats', 'redis://127.0.0.1:1'])
     expect(dead.code).toBe(1)
     expect(dead.stderr).toMatch(/ECONNREFUSED/)
+  })
+})
+
+/** Resolves once process `pid` holds a descriptor on `file` (Linux /proc). */
+async function waitForOpenFile(pid: number, file: string): Promise<void> {
+  const deadline = performance.now() + 10_000
+  for (;;) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])
+    const targets = await Promise.all(
+      fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')),
+    )
+    if (targets.includes(file)) return
+    if (performance.now() > deadline) throw new Error(`process ${pid} never opened ${file}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+describe('sessionkit on a SQLite file another process has locked for writing', () => {
+  const cliAsync = (args: string[]) => cli(args)
+
+  it('waits --busy-timeout for the lock, then exits 1 saying so and changes nothing', async () => {
+    const tmp = tempDir('sessionkit-cli-locked-')
+    const store = openSQLiteStore(tmp.file, { cleanupInterval: 0 })
+    await store.commit(
+      'tok',
+      new TextEncoder().encode('{"d":0,"v":{}}'),
+      new Date(Date.now() + 60_000),
+    )
+    store.close()
+    await store.whenClosed()
+    const { connect, DEFAULT_DRIVER } = await import('./helpers/sqlite-drivers.ts')
+    const holder = connect(DEFAULT_DRIVER, tmp.file)
+    try {
+      holder.exec('BEGIN IMMEDIATE')
+      const started = performance.now()
+      const out = await cliAsync([
+        'revoke',
+        '--busy-timeout',
+        '300',
+        '--json',
+        '--',
+        `sqlite:${tmp.file}`,
+        'tok',
+      ])
+      expect(out.code).toBe(1)
+      expect(out.stderr).toMatch(/SQLITE_BUSY|locked/i)
+      expect(performance.now() - started).toBeLessThan(10_000)
+      holder.exec('ROLLBACK')
+      const left = holder.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }
+      expect(left.n).toBe(1)
+    } finally {
+      holder.close()
+      tmp.remove()
+    }
+  })
+
+  it('goes on once the lock is let go within its busy timeout', async () => {
+    const tmp = tempDir('sessionkit-cli-locked-')
+    const store = openSQLiteStore(tmp.file, { cleanupInterval: 0 })
+    await store.commit(
+      'tok',
+      new TextEncoder().encode('{"d":0,"v":{}}'),
+      new Date(Date.now() + 60_000),
+    )
+    store.close()
+    await store.whenClosed()
+    const { connect, DEFAULT_DRIVER } = await import('./helpers/sqlite-drivers.ts')
+    const holder = connect(DEFAULT_DRIVER, tmp.file)
+    try {
+      holder.exec('BEGIN IMMEDIATE')
+      const child = spawn(process.execPath, [
+        BIN,
+        'revoke',
+        '--json',
+        '--',
+        `sqlite:${tmp.file}`,
+        'tok',
+      ])
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk
+      })
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk
+      })
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+      // Once the command has the file open (its descriptors show it) it reads the row and blocks
+      // on the write lock within moments; it must still be running when the lock is let go.
+      await waitForOpenFile(child.pid as number, tmp.file)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(child.exitCode, 'still waiting for the lock').toBeNull()
+      holder.exec('ROLLBACK')
+      expect(await exited).toBe(0)
+      expect(stderr).toBe('')
+      expect(JSON.parse(stdout)).toEqual({ revoked: 1 })
+      const left = holder.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }
+      expect(left.n).toBe(0)
+    } finally {
+      holder.close()
+      tmp.remove()
+    }
+  })
+
+  it('refuses --busy-timeout for a store that is not a SQLite file', async () => {
+    const out = await cliAsync(['stats', 'redis://127.0.0.1:1', '--busy-timeout', '10'])
+    expect(out.code).toBe(2)
+    expect(out.stderr).toMatch(/--busy-timeout is for SQLite files/)
   })
 })
 

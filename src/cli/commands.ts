@@ -18,7 +18,7 @@ export class UsageError extends Error {
 /** Opens the store a URL names, for the options given (`create` only for import). */
 export type OpenBackend = (
   url: string,
-  options: { table?: string; prefix?: string; create: boolean },
+  options: { table?: string; prefix?: string; busyTimeout?: number; create: boolean },
 ) => Promise<Backend>
 
 const COMMANDS = ['stats', 'list', 'show', 'prune', 'revoke', 'export', 'import'] as const
@@ -34,13 +34,14 @@ const ACCEPTS: Record<Command, readonly string[]> = {
   export: [],
   import: ['replace'],
 }
-const STORE_OPTIONS = ['table', 'prefix', 'json', 'help']
+const STORE_OPTIONS = ['table', 'prefix', 'busy-timeout', 'json', 'help']
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   table: { type: 'string' },
   prefix: { type: 'string' },
+  'busy-timeout': { type: 'string' },
   owner: { type: 'string' },
   limit: { type: 'string' },
   except: { type: 'string' },
@@ -76,6 +77,9 @@ export async function run(argv: string[], io: Io, open: OpenBackend): Promise<nu
     backend = await open(url, {
       ...(values.table === undefined ? {} : { table: values.table }),
       ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
+      ...(values['busy-timeout'] === undefined
+        ? {}
+        : { busyTimeout: positiveInt(values['busy-timeout'], 'busy-timeout', 5_000) }),
       create: command === 'import',
     })
     return await COMMAND_RUNNERS[command]({ backend, io, rest, values })

@@ -15,7 +15,8 @@ export function usageOf(command: keyof typeof USAGE): string {
 }
 
 const STORE = `<store> is a URL:
-  sqlite:./sessions.db            a SQLite file (it must exist; --table, default sessions)
+  sqlite:./sessions.db            a SQLite file (it must exist; --table, default sessions;
+                                  --busy-timeout <ms> waits for another process's lock, 5000)
   postgres://user@host/db         PostgreSQL (--table, default sessions)
   redis://host:6379               Redis (--prefix, default scs:session:); a Redis Cluster
                                   node's URL reaches the whole cluster

@@ -8,16 +8,23 @@ import { UsageError } from './commands.js'
  */
 export async function openBackend(
   url: string,
-  options: { table?: string; prefix?: string; create: boolean },
+  options: { table?: string; prefix?: string; busyTimeout?: number; create: boolean },
 ): Promise<Backend> {
   const table = options.table ?? 'sessions'
+  if (options.busyTimeout !== undefined && !url.startsWith('sqlite:')) {
+    throw new UsageError('--busy-timeout is for SQLite files')
+  }
   if (url.startsWith('sqlite:')) {
     if (options.prefix !== undefined)
       throw new UsageError('--prefix is for Redis; SQLite has --table')
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
     if (path === '') throw new UsageError(`'${url}' names no file: use sqlite:./sessions.db`)
     const { openSQLiteBackend } = await import('./backends/sqlite.js')
-    return openSQLiteBackend(path, { table, create: options.create })
+    return openSQLiteBackend(path, {
+      table,
+      create: options.create,
+      busyTimeout: options.busyTimeout ?? 5_000,
+    })
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     if (options.prefix !== undefined)

@@ -27,19 +27,20 @@ interface Row {
 
 /**
  * Opens the SQLite file at `path` for the command line: an existing file only (a typo must not
- * create an empty database), a 5 s busy timeout (the CLI may wait; an app's event loop must not),
- * and nothing created unless `create` (import) asks for the schema.
+ * create an empty database), `busyTimeout` ms of waiting for another process's lock (the CLI may
+ * block; an app's event loop must not), and nothing created unless `create` (import) asks for
+ * the schema.
  */
 export function openSQLiteBackend(
   path: string,
-  options: { table: string; create: boolean },
+  options: { table: string; create: boolean; busyTimeout: number },
 ): Backend {
   const table = checkTableName(options.table)
   if (!existsSync(path)) {
     throw new StoreError(`no SQLite file at ${JSON.stringify(path)}`)
   }
   const db = openSQLiteDatabase(path, defaultSQLiteDriver())
-  db.exec('PRAGMA busy_timeout = 5000')
+  db.exec(`PRAGMA busy_timeout = ${options.busyTimeout}`)
   const has = (name: string): boolean =>
     db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) != null
   if (!options.create && !has(table)) {
