@@ -124,13 +124,19 @@ export function globEscape(prefix: string): string {
  * `'update'` use `SET … XX` and in mode `'insert'` `SET … NX`, so a slow request cannot bring back
  * a destroyed session. `all()` walks the keys with SCAN, never KEYS.
  *
+ * A cluster client (node-redis `createCluster`, ioredis `Cluster`) works the same: every command
+ * touches one slot, reads go to masters, `all()` walks every master (see `clusterKeys`), and after
+ * a failover the store makes node-redis reload its slot map, which it would not do by itself.
+ *
  * Every operation settles within `timeout`: a dead or unreachable server gives a StoreError (its
  * `cause` is the driver's error) instead of a request waiting in the client's offline queue, and
- * the store recovers as soon as the client reconnects. A command still queued when its timeout
- * fires may be sent after the reconnect; turn the offline queue off (node-redis
- * `disableOfflineQueue: true`, ioredis `enableOfflineQueue: false`) to have it fail at once instead. Attach `client.on('error', …)`: both
- * node-redis and ioredis emit `error` on a lost connection, and an unhandled `error` event ends
- * the process. The store never connects or quits the client; that stays the caller's job.
+ * the store recovers as soon as the client reconnects. The message ends "(transient: …)" for such
+ * failures and "(permanent: …)" with what to fix when Redis refuses the setup. A command still
+ * queued when its timeout fires may be sent after the reconnect; turn the offline queue off
+ * (node-redis `disableOfflineQueue: true`, ioredis `enableOfflineQueue: false`) to have it fail
+ * at once instead. Attach `client.on('error', …)`: both node-redis and ioredis emit `error` on a
+ * lost connection, and an unhandled `error` event ends the process. The store never connects or
+ * quits the client; that stays the caller's job.
  *
  * @example
  * const client = createClient({ url: process.env.REDIS_URL })
