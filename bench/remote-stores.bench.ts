@@ -1,14 +1,15 @@
 // `npm run bench:remote`: what does a session find or commit cost on PostgresStore and RedisStore
-// (node-redis and ioredis) against SQLiteStore, measured in the same run? Two shapes: one call at
-// a time (the latency one request sees) and 32 calls in flight (an app under load). Needs the
-// servers of `eval "$(npm run -s services)"`; a store whose URL is unset is left out.
+// (node-redis and ioredis, on one server and on a Redis Cluster, with and without
+// waitForReplicas) against SQLiteStore, measured in the same run? Two shapes: one call at a time
+// (the latency one request sees) and 32 calls in flight (an app under load). Needs the servers of
+// `eval "$(npm run -s services)"`; a store whose URL is unset is left out.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import pg from 'pg'
-import { createClient } from 'redis'
+import { createClient, createCluster } from 'redis'
 import type { Store } from '../src/index.ts'
 import { PostgresStore } from '../src/stores/postgres.ts'
 import { RedisStore } from '../src/stores/redis.ts'
@@ -68,6 +69,38 @@ async function contenders(dir: string): Promise<Contender[]> {
       close: () => io.disconnect(),
     })
   } else console.warn('SESSIONKIT_REDIS_URL unset: RedisStore left out')
+
+  const clusterUrls = process.env.SESSIONKIT_REDIS_CLUSTER_URL
+  if (clusterUrls) {
+    const rootNodes = clusterUrls.split(',').map((url) => ({ url }))
+    const node = createCluster({ rootNodes })
+    node.on('error', () => {})
+    await node.connect()
+    const prefix = 'bench-cluster:'
+    out.push({
+      name: 'RedisStore on Cluster (node-redis)',
+      store: new RedisStore(node, { prefix }),
+      close: () => node.destroy(),
+    })
+    const io = new Cluster(
+      rootNodes.map(({ url }) => ({
+        host: new URL(url).hostname,
+        port: Number(new URL(url).port),
+      })),
+    )
+    io.on('error', () => {})
+    await new Promise((resolve) => io.once('ready', resolve))
+    out.push({
+      name: 'RedisStore on Cluster (ioredis)',
+      store: new RedisStore(io, { prefix }),
+      close: () => {},
+    })
+    out.push({
+      name: 'RedisStore on Cluster (ioredis, waitForReplicas: 1)',
+      store: new RedisStore(io, { prefix, waitForReplicas: 1 }),
+      close: () => io.disconnect(),
+    })
+  } else console.warn('SESSIONKIT_REDIS_CLUSTER_URL unset: RedisStore on Cluster left out')
   return out
 }
 
