@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readdir, readlink } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -10,32 +10,8 @@ import { PostgresStore } from '../src/stores/postgres.ts'
 import { RedisStore } from '../src/stores/redis.ts'
 import { openSQLiteStore } from '../src/stores/sqlite.ts'
 import { tempDir } from './fixtures/sqlite-temp.ts'
+import { BIN, cli, jsonLines, type Result } from './helpers/cli.ts'
 import { named, serviceUrl } from './services.ts'
-
-// The built command, run as users run it: a process with arguments, stdin and an exit code.
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
-
-interface Result {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function cli(
-  args: string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...options.env }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : (child.exitCode ?? -1), stdout, stderr }),
-    )
-    child.stdin?.end(options.input ?? '')
-  })
-}
 
 // A command's JSON output; a failed command fails here with its own message.
 function parsed(result: Result): Record<string, unknown> {
@@ -43,13 +19,6 @@ function parsed(result: Result): Record<string, unknown> {
   expect(result.code).toBe(0)
   return JSON.parse(result.stdout) as Record<string, unknown>
 }
-
-const lines = (text: string): Record<string, unknown>[] =>
-  text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 interface Target {
   name: string
@@ -209,12 +178,12 @@ for (const { title, skip, target: make } of targets) {
       expect(all.code).toBe(0)
       for (const token of tokens) expect(all.stdout).not.toContain(token)
       expect(all.stdout.trim().split('\n')).toHaveLength(7) // header + 6
-      const ada = lines(
+      const ada = jsonLines(
         (await cli(['list', t.url, ...extra(t), '--owner', 'ada', '--json'])).stdout,
       )
       expect(ada.map((r) => r.owner)).toEqual(['ada', 'ada', 'ada'])
       expect(ada.every((r) => r.key === undefined)).toBe(true)
-      const shown = lines(
+      const shown = jsonLines(
         (await cli(['list', t.url, ...extra(t), '--limit', '2', '--show-tokens', '--json'])).stdout,
       )
       expect(shown).toHaveLength(2)
@@ -242,7 +211,7 @@ for (const { title, skip, target: make } of targets) {
     it('export | import: moves every live session into another store, skipping ones already there', async () => {
       const exported = await cli(['export', t.url, ...extra(t)])
       expect(exported.code).toBe(0)
-      const rows = lines(exported.stdout)
+      const rows = jsonLines(exported.stdout)
       expect(rows).toHaveLength(6)
       expect(rows[0]).toMatchObject({
         key: expect.any(String),
@@ -294,7 +263,7 @@ for (const { title, skip, target: make } of targets) {
         '--json',
       ])
       expect(parsed(ada)).toEqual({ revoked: 2 })
-      const left = lines(
+      const left = jsonLines(
         (await cli(['list', t.url, ...extra(t), '--json', '--show-tokens'])).stdout,
       )
       expect(left.map((r) => r.key).sort()).toEqual([tokens[0], tokens[1], tokens[5]].sort())
@@ -386,18 +355,20 @@ async function waitForOpenFile(pid: number, file: string): Promise<void> {
 describe('sessionkit on a SQLite file another process has locked for writing', () => {
   const cliAsync = (args: string[]) => cli(args)
 
-  it('waits --busy-timeout for the lock, then exits 1 saying so and changes nothing', async () => {
+  // A sessions file holding one session, 'tok', and a second connection to it (the test's lock).
+  const lockedFile = async () => {
     const tmp = tempDir('sessionkit-cli-locked-')
     const store = openSQLiteStore(tmp.file, { cleanupInterval: 0 })
-    await store.commit(
-      'tok',
-      new TextEncoder().encode('{"d":0,"v":{}}'),
-      new Date(Date.now() + 60_000),
-    )
+    const data = new TextEncoder().encode('{"d":0,"v":{}}')
+    await store.commit('tok', data, new Date(Date.now() + 60_000))
     store.close()
     await store.whenClosed()
     const { connect, DEFAULT_DRIVER } = await import('./helpers/sqlite-drivers.ts')
-    const holder = connect(DEFAULT_DRIVER, tmp.file)
+    return { tmp, holder: connect(DEFAULT_DRIVER, tmp.file) }
+  }
+
+  it('waits --busy-timeout for the lock, then exits 1 saying so and changes nothing', async () => {
+    const { tmp, holder } = await lockedFile()
     try {
       holder.exec('BEGIN IMMEDIATE')
       const started = performance.now()
@@ -423,17 +394,7 @@ describe('sessionkit on a SQLite file another process has locked for writing', (
   })
 
   it('goes on once the lock is let go within its busy timeout', async () => {
-    const tmp = tempDir('sessionkit-cli-locked-')
-    const store = openSQLiteStore(tmp.file, { cleanupInterval: 0 })
-    await store.commit(
-      'tok',
-      new TextEncoder().encode('{"d":0,"v":{}}'),
-      new Date(Date.now() + 60_000),
-    )
-    store.close()
-    await store.whenClosed()
-    const { connect, DEFAULT_DRIVER } = await import('./helpers/sqlite-drivers.ts')
-    const holder = connect(DEFAULT_DRIVER, tmp.file)
+    const { tmp, holder } = await lockedFile()
     try {
       holder.exec('BEGIN IMMEDIATE')
       const child = spawn(process.execPath, [

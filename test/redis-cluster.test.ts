@@ -1,5 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { spawn } from 'node:child_process'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadAndSave } from '../src/adapters/node.ts'
@@ -11,6 +10,7 @@ import {
   type IORedisClusterClient,
   RedisStore,
 } from '../src/stores/redis.ts'
+import { cli, jsonLines } from './helpers/cli.ts'
 import { Client, serve } from './helpers/http.ts'
 import {
   CLUSTER_CLIENTS,
@@ -343,28 +343,6 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
     )
   }
 })
-
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
-
-/** The built `sessionkit` command, run as a process. */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : (child.exitCode ?? -1), stdout, stderr }),
-    )
-  })
-}
-
-const jsonLines = (out: string): Record<string, unknown>[] =>
-  out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 const SLOTS_MOVED = 2_000
 
