@@ -156,7 +156,11 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
 
   describe('clients the store cannot drive', () => {
     it('rejects an ioredis Cluster that reads from replicas, at construction', () => {
-      const cluster = new Cluster(clusterNodes(urls), { scaleReads: 'slave', lazyConnect: true })
+      // Typed as the store's cluster interface: ioredis's Cluster must fit it as it is.
+      const cluster: IORedisClusterClient & { disconnect(): void } = new Cluster(
+        clusterNodes(urls),
+        { scaleReads: 'slave', lazyConnect: true },
+      )
       expect(() => new RedisStore(cluster)).toThrow(TypeError)
       expect(() => new RedisStore(cluster)).toThrow(/scaleReads: 'master'/)
       cluster.disconnect()

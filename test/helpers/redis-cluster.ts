@@ -2,7 +2,11 @@ import { spawnSync } from 'node:child_process'
 import { Cluster, Redis } from 'ioredis'
 import { createCluster } from 'redis'
 import { createCluster as createClusterV4 } from 'redis4'
-import type { RedisClient } from '../../src/stores/redis.ts'
+import type {
+  IORedisClusterClient,
+  NodeRedisClusterClient,
+  RedisClient,
+} from '../../src/stores/redis.ts'
 
 /** The cluster clients the store supports, as the tests build them. */
 export const CLUSTER_CLIENTS = ['ioredis', 'node-redis v5', 'node-redis v4'] as const
@@ -32,7 +36,7 @@ export async function connectCluster(
 ): Promise<ClusterClient> {
   const nodes = clusterNodes(urls)
   if (name === 'ioredis') {
-    const client = new Cluster(nodes, { redisOptions: {} })
+    const client: IORedisClusterClient & Cluster = new Cluster(nodes, { redisOptions: {} })
     client.on('error', quiet)
     await new Promise<void>((resolve, reject) => {
       client.once('ready', resolve)
@@ -50,12 +54,15 @@ export async function connectCluster(
     const client = createCluster({ rootNodes, defaults: { socket } })
     client.on('error', quiet)
     await client.connect()
-    return { client, close: async () => client.destroy() }
+    // node-redis's cluster type must fit the store's cluster interface as it is.
+    const typed: NodeRedisClusterClient = client
+    return { client: typed, close: async () => client.destroy() }
   }
   const client = createClusterV4({ rootNodes, defaults: { socket } })
   client.on('error', quiet)
   await client.connect()
-  return { client, close: async () => client.disconnect() }
+  const typed: NodeRedisClusterClient = client
+  return { client: typed, close: async () => client.disconnect() }
 }
 
 /** One plain connection per node, for the test's own look at the cluster. */
