@@ -138,6 +138,9 @@ for (const target of targets) {
         try {
           const res = await fetch(`${server.url}/login`)
           expect(res.status).toBe(200)
+          // express-session sends the headers first and ends the response once the store has
+          // saved: the session is only there once the body is complete.
+          await res.text()
           const cookie = pairOf(res.headers.getSetCookie(), 'connect.sid')
           if (cookie === undefined) throw new Error('express-session set no cookie')
           const signed = decodeURIComponent(cookie.slice('connect.sid='.length))
