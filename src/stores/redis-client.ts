@@ -66,21 +66,21 @@ export type NodeSend = (args: Array<string | Buffer>) => Promise<unknown>
 
 /** A client seen through the few calls the store makes, whichever library and topology it is. */
 export interface RedisConnection {
-  /** Sends `args` to the server that holds `key` (any server when it is undefined). */
-  send(key: string | undefined, args: Array<string | Buffer>): Promise<unknown>
+  /** Sends `args` to the server that holds its key (see {@link routingKey}). */
+  send(args: Array<string | Buffer>): Promise<unknown>
   /** On a cluster, a sender for each master the client knows of now; undefined on one server. */
   readonly masters: (() => Promise<NodeSend[]>) | undefined
   /**
-   * Called after a command for `key` failed without a reply: a cluster client that reloads its
-   * slot map only when told to (node-redis) is told to here, at most every 250 ms; a no-op
-   * elsewhere.
+   * Called after the command `args` (undefined: a walk of the masters) got no reply: a cluster
+   * client that reloads its slot map only when told to (node-redis) is told to here, at most
+   * every 250 ms; a no-op elsewhere.
    */
-  recover(key: string | undefined): void
+  recover(args: Array<string | Buffer> | undefined): void
   /**
-   * Sends `WAIT replicas ms` on the connection that carries `key`'s commands (on a cluster, to
-   * its slot's master), so its reply counts the replicas that have this connection's writes.
+   * Sends `WAIT replicas ms` on the connection that carried the write `args` (on a cluster, its
+   * key's master), so its reply counts the replicas that have this connection's writes.
    */
-  waitForReplicas(key: string | undefined, replicas: number, ms: number): Promise<unknown>
+  waitForReplicas(args: Array<string | Buffer>, replicas: number, ms: number): Promise<unknown>
 }
 
 // node-redis v5 maps RESP blob strings (type '$', 36) to strings unless told to give Buffers.
@@ -102,10 +102,10 @@ export function redisConnection(client: RedisClient): RedisConnection {
     if (props.isCluster === true) return ioredisCluster(client as IORedisClusterClient)
     const io = client as IORedisClient
     return {
-      send: (_key, args) => io.callBuffer(args[0] as string, args.slice(1)),
+      send: (args) => io.callBuffer(args[0] as string, args.slice(1)),
       masters: undefined,
       recover: () => {},
-      waitForReplicas: (_key, replicas, ms) => io.callBuffer('WAIT', [replicas, ms]),
+      waitForReplicas: (_args, replicas, ms) => io.callBuffer('WAIT', [replicas, ms]),
     }
   }
   if (typeof props.sendCommand === 'function') {
@@ -115,10 +115,10 @@ export function redisConnection(client: RedisClient): RedisConnection {
     const node = client as NodeRedisClient
     // Not node-redis's own per-command `timeout`: its AbortSignal costs several times the command.
     return {
-      send: (_key, args) => node.sendCommand(args, BUFFER_REPLIES),
+      send: (args) => node.sendCommand(args, BUFFER_REPLIES),
       masters: undefined,
       recover: () => {},
-      waitForReplicas: (_key, replicas, ms) =>
+      waitForReplicas: (_args, replicas, ms) =>
         node.sendCommand(['WAIT', String(replicas), String(ms)]),
     }
   }
@@ -139,15 +139,16 @@ function ioredisCluster(cluster: IORedisClusterClient): RedisConnection {
   }
   return {
     // ioredis finds the slot from the command's keys itself, EVALSHA's numkeys included.
-    send: (_key, args) => cluster.callBuffer(args[0] as string, args.slice(1)),
+    send: (args) => cluster.callBuffer(args[0] as string, args.slice(1)),
     masters: async () =>
       cluster
         .nodes('master')
         .map((node) => (args) => node.callBuffer(args[0] as string, args.slice(1))),
     // ioredis reloads its slot map on a lost node and on MOVED by itself.
     recover: () => {},
-    waitForReplicas: async (key, replicas, ms) => {
+    waitForReplicas: async (args, replicas, ms) => {
       // A keyless WAIT alone would go to a random node; EXISTS pins the pipeline to the key's.
+      const key = routingKey(args)
       const pipeline = cluster.pipeline()
       if (key !== undefined) pipeline.call('EXISTS', key)
       pipeline.call('WAIT', replicas, ms)
@@ -176,12 +177,12 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
       (await cluster.nodeClient(node)).sendCommand(args, BUFFER_REPLIES)
   return {
     // isReadonly false: node-redis then always picks the slot's master, never a replica.
-    send: (key, args) => cluster.sendCommand(key, false, args, BUFFER_REPLIES),
+    send: (args) => cluster.sendCommand(routingKey(args), false, args, BUFFER_REPLIES),
     // Routed by the key like its write: node-redis has one connection per node.
-    waitForReplicas: (key, replicas, ms) =>
-      cluster.sendCommand(key, false, ['WAIT', String(replicas), String(ms)]),
+    waitForReplicas: (args, replicas, ms) =>
+      cluster.sendCommand(routingKey(args), false, ['WAIT', String(replicas), String(ms)]),
     masters: async () => cluster.masters.map(nodeSend),
-    recover: (key) => {
+    recover: (args) => {
       const now = performance.now()
       if (now - lastRecover < RECOVER_INTERVAL_MS) return
       lastRecover = now
@@ -190,17 +191,16 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
       // v5 exposes the reload; it starts from a node that is still connected.
       const slots = (cluster as unknown as NodeRedisClusterInternals)._slots
       if (typeof slots?.rediscover === 'function') {
-        const live = cluster.masters.find(
-          (m) => (m as { client?: { isReady?: boolean } }).client?.isReady,
-        )
-        const startWith = (live as { client?: unknown } | undefined)?.client
-        if (startWith !== undefined) slots.rediscover(startWith).catch(() => {})
+        const masters = cluster.masters as ReadonlyArray<{ client?: { isReady?: boolean } }>
+        const live = masters.find((m) => m.client?.isReady)?.client
+        if (live !== undefined) slots.rediscover(live).catch(() => {})
         return
       }
       // v4 keeps its slot map private. A harmless read of the key sent to a node picked in turn
       // (no routing key) draws a MOVED from any live node once the replica has taken over, and
       // v4 reloads its map on a MOVED. One sent to the dead node waits in its queue; the next
       // call, a moment later, goes to the next node.
+      const key = args === undefined ? undefined : routingKey(args)
       if (key !== undefined) cluster.sendCommand(undefined, false, ['EXISTS', key]).catch(() => {})
     },
   }
@@ -212,7 +212,8 @@ function nodeRedisCluster(cluster: NodeRedisClusterClient): RedisConnection {
  * SCAN and for a script without keys.
  */
 export function routingKey(args: Array<string | Buffer>): string | undefined {
-  const command = String(args[0]).toUpperCase()
+  // The store and the CLI spell every command in capitals.
+  const command = args[0]
   if (command === 'EVALSHA' || command === 'EVAL') {
     return Number(args[2]) > 0 ? String(args[3]) : undefined
   }

@@ -6,12 +6,17 @@ const MAX_ROUNDS = 20
 const ALL_KEYS = '2147483647'
 const LAYOUT_ATTEMPTS = 5
 
+/** `prefix` escaped for SCAN's MATCH glob, so a prefix holding *, ?, [ or \ matches only itself. */
+export function globEscape(prefix: string): string {
+  return prefix.replace(/[*?[\]\\]/g, '\\$&')
+}
+
 /** What each master says of itself in CLUSTER NODES: the slots it serves and the ones it moves. */
 interface Layout {
   /** Per slot, who claims it, and which slot moves are under way: the slot's whole state. */
   state: string[]
-  /** Per slot, the masters holding its keys now, a migration's source first. */
-  holders: NodeSend[][]
+  /** The masters holding `slot`'s keys now, a migration's source first. */
+  holders(slot: number): NodeSend[]
 }
 
 function parseRange(token: string): [number, number] | undefined {
@@ -76,9 +81,9 @@ async function readLayout(masters: NodeSend[]): Promise<Layout & { uncovered: nu
   return {
     uncovered: claims.filter((c) => c.length === 0).length,
     state: claims.map((c, slot) => `${c.join(',')}|${(moves[slot] as string[]).join(',')}`),
-    holders: sources.map((first, slot) => [
-      ...new Set([...first, ...(others[slot] as NodeSend[])]),
-    ]),
+    holders: (slot) => [
+      ...new Set([...(sources[slot] as NodeSend[]), ...(others[slot] as NodeSend[])]),
+    ],
   }
 }
 
@@ -86,8 +91,7 @@ async function scanNode(
   send: NodeSend,
   match: string,
   count: string,
-  keep: (key: string) => boolean,
-  into: Set<string>,
+  take: (key: unknown) => void,
 ): Promise<void> {
   let cursor = '0'
   do {
@@ -96,32 +100,34 @@ async function scanNode(
       unknown[],
     ]
     cursor = String(reply[0])
-    for (const key of reply[1]) {
-      const k = String(key)
-      if (keep(k)) into.add(k)
-    }
+    for (const key of reply[1]) take(key)
   } while (cursor !== '0')
 }
 
 /**
- * Every key on a Redis Cluster that matches `match` and passes `keep`, also while slots move:
- * each master is SCANned, and the slots whose owner or migration changed meanwhile (or that were
- * migrating) are read again, slot by slot, from every node holding them, a migration's source
- * before its target (MIGRATE removes a key from the source only once the target has it), until a
- * round sees them stand still. A key that lived through the walk is never missed: the walk
- * returns it or rejects (masters not covering every slot, slots that kept moving for
+ * Every key on a Redis Cluster that starts with `prefix` and passes `keep`, also while slots
+ * move: each master is SCANned, and the slots whose owner or migration changed meanwhile (or that
+ * were migrating) are read again, slot by slot, from every node holding them, a migration's
+ * source before its target (MIGRATE removes a key from the source only once the target has it),
+ * until a round sees them stand still. A key that lived through the walk is never missed: the
+ * walk returns it or rejects (masters not covering every slot, slots that kept moving for
  * {@link MAX_ROUNDS} rounds, a node not answering).
  */
 export async function clusterKeys(
   masters: NodeSend[],
-  match: string,
+  prefix: string,
   count: string,
   keep: (key: string) => boolean,
 ): Promise<Set<string>> {
   const keys = new Set<string>()
-  const before = await layoutOf(masters)
-  await Promise.all(masters.map((send) => scanNode(send, match, count, keep, keys)))
-  let start = before
+  const take = (key: unknown): void => {
+    const k = String(key)
+    // GETKEYSINSLOT has no MATCH: its keys are filtered here.
+    if (k.startsWith(prefix) && keep(k)) keys.add(k)
+  }
+  const match = `${globEscape(prefix)}*`
+  let start = await layoutOf(masters)
+  await Promise.all(masters.map((send) => scanNode(send, match, count, take)))
   let end = await layoutOf(masters)
   let risky: number[] = []
   for (let slot = 0; slot < SLOTS; slot++) {
@@ -136,22 +142,23 @@ export async function clusterKeys(
       )
     }
     start = end
-    for (const slot of risky) {
-      for (const send of start.holders[slot] as NodeSend[]) {
-        const found = (await send([
-          'CLUSTER',
-          'GETKEYSINSLOT',
-          String(slot),
-          ALL_KEYS,
-        ])) as unknown[]
-        for (const key of found) {
-          const k = String(key)
-          if (keep(k) && globMatch(match, k)) keys.add(k)
+    const layout = start
+    // Slots side by side; within a slot, its holders in order (the source first).
+    await Promise.all(
+      risky.map(async (slot) => {
+        for (const send of layout.holders(slot)) {
+          const found = (await send([
+            'CLUSTER',
+            'GETKEYSINSLOT',
+            String(slot),
+            ALL_KEYS,
+          ])) as unknown[]
+          for (const key of found) take(key)
         }
-      }
-    }
+      }),
+    )
     end = await layoutOf(masters)
-    risky = risky.filter((slot) => start.state[slot] !== end.state[slot])
+    risky = risky.filter((slot) => layout.state[slot] !== end.state[slot])
   }
   return keys
 }
@@ -159,11 +166,4 @@ export async function clusterKeys(
 // A slot state is `claimers|moves`; any move recorded means keys may be on their way.
 function moving(state: string): boolean {
   return !state.endsWith('|')
-}
-
-// GETKEYSINSLOT has no MATCH: the walk's patterns are an escaped prefix followed by `*`.
-function globMatch(match: string, key: string): boolean {
-  if (!match.endsWith('*')) return match === key
-  const prefix = match.slice(0, -1).replace(/\\(.)/g, '$1')
-  return key.startsWith(prefix)
 }

@@ -9,8 +9,6 @@ const TRANSIENT_REPLIES = new Set([
   'CLUSTERDOWN',
   'MASTERDOWN',
   'READONLY',
-  'MOVED',
-  'ASK',
   'NOREPLICAS',
 ])
 
@@ -45,12 +43,17 @@ function replyCode(err: unknown): string | undefined {
   return /^[A-Z][A-Z_-]*/.exec(err.message)?.[0] ?? 'ERR'
 }
 
+/** Whether the server answered `err` with an error reply; false for a lost connection or a timeout. */
+export function answered(err: unknown): boolean {
+  return replyCode(err) !== undefined
+}
+
 /**
  * Whether `err` (a client's error or a StoreError wrapping one) will pass by itself: no reply, or
  * a reply about a passing state such as a failover. A redirection (MOVED, ASK) passes only on a
  * cluster client, which follows it; a client of one node meets it on every call.
  */
-export function isTransient(err: unknown, cluster: boolean): boolean {
+function isTransient(err: unknown, cluster: boolean): boolean {
   const cause = err instanceof StoreError && err.cause !== undefined ? err.cause : err
   // A client used in a way it does not support (a wrong client, a bug) fails the same way forever.
   if (cause instanceof TypeError || cause instanceof RangeError) return false

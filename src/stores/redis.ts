@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto'
 import { StoreError } from '../errors.js'
 import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
 import { toEndReason } from '../store.js'
-import type { RedisClient, RedisConnection } from './redis-client.js'
-import { redisConnection, routingKey } from './redis-client.js'
-import { clusterKeys } from './redis-cluster.js'
-import { isTransient, toRedisStoreError } from './redis-errors.js'
+import type { NodeSend, RedisClient, RedisConnection } from './redis-client.js'
+import { redisConnection } from './redis-client.js'
+import { clusterKeys, globEscape } from './redis-cluster.js'
+
+export { globEscape } from './redis-cluster.js'
+
+import { answered, toRedisStoreError } from './redis-errors.js'
 import { withTimeout } from './timeout.js'
 
 export type {
@@ -93,28 +96,22 @@ export const ENDED_KEY_PREFIX = 'sessionkit:ended:'
  * touching both stays in one slot.
  */
 export function endedKeyOf(redisKey: string): string {
-  const open = redisKey.indexOf('{')
-  const close = open === -1 ? -1 : redisKey.indexOf('}', open + 1)
-  if (close > open + 1) return `${ENDED_KEY_PREFIX}{${redisKey.slice(open + 1, close)}}:${redisKey}`
+  const tag = hashTagOf(redisKey)
+  if (tag !== undefined) return `${ENDED_KEY_PREFIX}{${tag}}:${redisKey}`
   return `${ENDED_KEY_PREFIX}{${redisKey}}`
 }
 
-// What Redis Cluster hashes of a key: its {hash tag} when it has a non-empty one, else all of it.
-function hashedPart(key: string): string {
+// The {hash tag} Redis Cluster hashes instead of the whole key, when the key has a non-empty one.
+function hashTagOf(key: string): string | undefined {
   const open = key.indexOf('{')
   const close = open === -1 ? -1 : key.indexOf('}', open + 1)
-  return close > open + 1 ? key.slice(open + 1, close) : key
+  return close > open + 1 ? key.slice(open + 1, close) : undefined
 }
 
 function toBytes(value: unknown): Uint8Array | undefined {
   if (value === null || value === undefined) return undefined
   if (value instanceof Uint8Array) return value
   return Buffer.from(String(value))
-}
-
-/** `prefix` escaped for SCAN's MATCH glob, so a prefix holding *, ?, [ or \ matches only itself. */
-export function globEscape(prefix: string): string {
-  return prefix.replace(/[*?[\]\\]/g, '\\$&')
 }
 
 /**
@@ -177,9 +174,9 @@ export class RedisStore implements IterableStore, Disposable {
     this.#waitForReplicas = waitForReplicas
     this.#conn = redisConnection(client)
     if (this.#conn.masters !== undefined) {
-      // Tokens hold no braces, so one sample key shows how every key of this prefix hashes.
-      const sample = `${prefix}token`
-      if (hashedPart(endedKeyOf(sample)) !== hashedPart(sample)) {
+      // A key without a tag is wrapped whole as the marker's tag, which a '}' in it would cut
+      // short. Tokens hold no braces, so the prefix decides.
+      if (hashTagOf(`${prefix}token`) === undefined && prefix.includes('}')) {
         throw new TypeError(
           `RedisStore: on Redis Cluster the prefix ${JSON.stringify(prefix)} has a '}' but no hash tag, so a session's ended-marker could not share its slot; use a prefix without braces, or with a tag such as '{app}:session:'`,
         )
@@ -341,17 +338,13 @@ export class RedisStore implements IterableStore, Disposable {
    */
   async all(): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>()
-    const match = `${globEscape(this.#prefix)}*`
-    // Under an empty prefix SCAN also meets the ended-session markers, which are not sessions.
-    const isSession = (k: string) =>
-      !k.startsWith(ENDED_KEY_PREFIX) && !k.startsWith(OWNER_KEY_PREFIX)
     const add = (key: string, value: unknown) => {
       const data = toBytes(value)
       // A key that expired between SCAN and the read is simply not live any more.
       if (data !== undefined) out.set(key.slice(this.#prefix.length), data)
     }
     if (this.#conn.masters !== undefined) {
-      const keys = [...(await this.#clusterKeys(match, isSession))]
+      const keys = [...(await this.#clusterKeys(this.#conn.masters))]
       const page = Number(this.#scanCount)
       for (let i = 0; i < keys.length; i += page) {
         const slice = keys.slice(i, i + page)
@@ -361,6 +354,7 @@ export class RedisStore implements IterableStore, Disposable {
       }
       return out
     }
+    const match = `${globEscape(this.#prefix)}*`
     let cursor = '0'
     do {
       const reply = (await this.#run('all', [
@@ -380,18 +374,17 @@ export class RedisStore implements IterableStore, Disposable {
     return out
   }
 
-  async #clusterKeys(match: string, keep: (key: string) => boolean): Promise<Set<string>> {
-    const masters = this.#conn.masters
-    if (masters === undefined) return new Set()
+  async #clusterKeys(masters: () => Promise<NodeSend[]>): Promise<Set<string>> {
     this.#refuseWhenClosed('all')
     try {
       const nodes = (await masters()).map(
-        (send) => (args: Array<string | Buffer>) =>
-          withTimeout(send(args), this.#timeout, 'a Redis Cluster master'),
+        (send): NodeSend =>
+          (args) =>
+            withTimeout(send(args), this.#timeout, 'a Redis Cluster master'),
       )
-      return await clusterKeys(nodes, match, this.#scanCount, keep)
+      return await clusterKeys(nodes, this.#prefix, this.#scanCount, isSession)
     } catch (err) {
-      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(undefined)
+      if (!answered(err)) this.#conn.recover(undefined)
       throw toRedisStoreError(err, 'all', true)
     }
   }
@@ -432,25 +425,33 @@ export class RedisStore implements IterableStore, Disposable {
 
   async #run(operation: string, args: Array<string | Buffer>): Promise<unknown> {
     this.#refuseWhenClosed(operation)
-    const key = routingKey(args)
+    const cluster = this.#conn.masters !== undefined
+    let reply: unknown
     try {
-      const reply = await withTimeout(this.#conn.send(key, args), this.#timeout, 'Redis')
-      if (this.#waitForReplicas > 0 && WRITES.has(String(args[0]))) await this.#replicated(key)
-      return reply
+      reply = await withTimeout(this.#conn.send(args), this.#timeout, 'Redis')
     } catch (err) {
       // A node that stopped answering may have been replaced by its replica: a cluster client
       // that does not notice by itself is told to reload its slot map.
-      if (isTransient(err, this.#conn.masters !== undefined)) this.#conn.recover(key)
-      throw toRedisStoreError(err, operation, this.#conn.masters !== undefined)
+      if (!answered(err)) this.#conn.recover(args)
+      throw toRedisStoreError(err, operation, cluster)
     }
+    if (this.#waitForReplicas > 0 && WRITES.has(args[0] as string)) {
+      try {
+        await this.#replicated(args)
+      } catch (err) {
+        // Not a lost node: the master answered, its replicas did not confirm in time.
+        throw toRedisStoreError(err, operation, cluster)
+      }
+    }
+    return reply
   }
 
   // WAIT on the connection that carried the write, so it counts the replicas that have it.
-  async #replicated(key: string | undefined): Promise<void> {
+  async #replicated(args: Array<string | Buffer>): Promise<void> {
     const wanted = this.#waitForReplicas
     const ms = Math.max(1, Math.floor(this.#timeout / 2))
     const reply = await withTimeout(
-      this.#conn.waitForReplicas(key, wanted, ms),
+      this.#conn.waitForReplicas(args, wanted, ms),
       this.#timeout,
       'Redis',
     )
@@ -462,6 +463,10 @@ export class RedisStore implements IterableStore, Disposable {
     }
   }
 }
+
+// Under an empty prefix SCAN also meets the ended-session markers and owner hashes: not sessions.
+const isSession = (key: string): boolean =>
+  !key.startsWith(ENDED_KEY_PREFIX) && !key.startsWith(OWNER_KEY_PREFIX)
 
 // The commands that change data; scripts all do.
 const WRITES = new Set(['SET', 'DEL', 'PEXPIRE', 'EVALSHA', 'EVAL', 'HSET', 'HDEL'])

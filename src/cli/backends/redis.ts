@@ -6,7 +6,7 @@ import {
   RedisStore,
 } from '../../stores/redis.js'
 import type { RedisConnection } from '../../stores/redis-client.js'
-import { redisConnection, routingKey } from '../../stores/redis-client.js'
+import { redisConnection } from '../../stores/redis-client.js'
 import { clusterKeys } from '../../stores/redis-cluster.js'
 import {
   type Backend,
@@ -93,7 +93,7 @@ class RedisBackend implements Backend {
 
   // Replies come as bytes (a gob blob is not UTF-8 text); names and numbers are read with String.
   #send(args: string[]): Promise<unknown> {
-    return this.#conn.send(routingKey(args), args)
+    return this.#conn.send(args)
   }
 
   async #bytes(key: string): Promise<Uint8Array | undefined> {
@@ -101,11 +101,11 @@ class RedisBackend implements Backend {
     return reply instanceof Uint8Array ? reply : undefined
   }
 
-  // Every key matching `pattern`, page by page (SCAN, never KEYS); on a cluster, of every master.
-  async *#scan(pattern: string): AsyncIterable<string[]> {
+  // Every key under `prefix`, page by page (SCAN, never KEYS); on a cluster, of every master.
+  async *#scan(prefix: string): AsyncIterable<string[]> {
     const masters = this.#conn.masters
     if (masters !== undefined) {
-      const keys = [...(await clusterKeys(await masters(), pattern, String(PAGE), () => true))]
+      const keys = [...(await clusterKeys(await masters(), prefix, String(PAGE), () => true))]
       for (let i = 0; i < keys.length; i += PAGE) yield keys.slice(i, i + PAGE)
       return
     }
@@ -115,7 +115,7 @@ class RedisBackend implements Backend {
         'SCAN',
         cursor,
         'MATCH',
-        pattern,
+        `${globEscape(prefix)}*`,
         'COUNT',
         String(PAGE),
       ])) as [string, string[]]
@@ -128,7 +128,7 @@ class RedisBackend implements Backend {
   async #ownersByKey(): Promise<Map<string, string>> {
     const byKey = new Map<string, string>()
     const head = `${OWNER_KEY_PREFIX}{${this.#prefix}`
-    for await (const hashes of this.#scan(`${globEscape(head)}*`)) {
+    for await (const hashes of this.#scan(head)) {
       for (const hash of hashes) {
         const owner = hash.slice(head.length, -1)
         for (const key of (await this.#send(['HKEYS', hash])) as string[])
@@ -140,7 +140,7 @@ class RedisBackend implements Backend {
 
   // Sessions with their bytes and time to live, one page of keys at a time.
   async *#sessions(): AsyncIterable<StoredSession> {
-    for await (const keys of this.#scan(`${globEscape(this.#prefix)}*`)) {
+    for await (const keys of this.#scan(this.#prefix)) {
       const now = Date.now()
       const replies = await Promise.all(
         keys.map(async (k) => [k, await this.#bytes(k), await this.#send(['PTTL', k])] as const),
