@@ -383,7 +383,8 @@ describe('sessionkit on a SQLite file another process has locked for writing', (
       ])
       expect(out.code).toBe(1)
       expect(out.stderr).toMatch(/SQLITE_BUSY|locked/i)
-      expect(performance.now() - started).toBeLessThan(10_000)
+      // Its own 5 s default would take longer than this, Node's start-up included.
+      expect(performance.now() - started).toBeLessThan(4_000)
       holder.exec('ROLLBACK')
       const left = holder.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }
       expect(left.n).toBe(1)

@@ -479,6 +479,13 @@ async function runFailover(
     const killedAt = performance.now()
     process.kill(pid, 'SIGKILL')
     restart = config
+    // A walk meets the dead master: it must reject as transient, never list part of the sessions.
+    const walk = await store.all().then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(walk).toBeInstanceOf(StoreError)
+    expect((walk as StoreError).message).toMatch(/RedisStore all failed: .*\(transient: /)
     // Promoted: another node now serves the victim's first slot range.
     const range = victimView?.slots[0] as string
     let promotedAt = Number.POSITIVE_INFINITY
