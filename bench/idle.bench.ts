@@ -6,7 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SessionManager, type Store } from '../src/index.ts'
+import {
+  type CompareAndSetStore,
+  type EndingStore,
+  SessionManager,
+  type TouchStore,
+} from '../src/index.ts'
 import { openSQLiteStore } from '../src/stores/sqlite.ts'
 
 // 15 requests per session per second, as the HTTP bench's /get gives each of its 1,000 sessions
@@ -21,7 +26,7 @@ async function writesPerRequest(idleRefresh: number | undefined): Promise<number
   let now = Date.now()
   const store = openSQLiteStore(join(dir, 'sessions.db'), { cleanupInterval: 0 })
   let writes = 0
-  const counted: Store = {
+  const counted: TouchStore & CompareAndSetStore & EndingStore = {
     find: (k) => store.find(k),
     commit: (k, d, e, m) => {
       writes++

@@ -183,3 +183,31 @@ export const jsonCodec: Codec = {
     }
   },
 }
+
+/** @internal `codec.decode` with its failures as `ERR_CODEC` SessionErrors (a SessionError passes through). */
+export function decodeRecord(codec: Codec, data: Uint8Array): SessionRecord {
+  try {
+    return codec.decode(data)
+  } catch (err) {
+    if (err instanceof SessionError) throw err
+    throw new SessionError('ERR_CODEC', `cannot decode stored session: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+}
+
+/** @internal `codec.encode` with its failures as `ERR_CODEC` SessionErrors (a SessionError passes through). */
+export function encodeRecord(
+  codec: Codec,
+  deadline: Date,
+  values: ReadonlyMap<string, unknown>,
+): Uint8Array {
+  try {
+    return codec.encode(deadline, values)
+  } catch (err) {
+    if (err instanceof SessionError) throw err
+    throw new SessionError('ERR_CODEC', `cannot encode session: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+}

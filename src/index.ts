@@ -14,17 +14,36 @@ export type {
   UndecodableMode,
 } from './options.js'
 export type { Owner, SessionInfo } from './owners.js'
+export type { HeaderNames, HeaderSink } from './response-headers.js'
+export { writeSessionHeaders } from './response-headers.js'
 export type { RefusedReason, SessionData, SessionKey, SessionStatus } from './session.js'
 export { IDLE_TIMEOUT_KEY, REMEMBER_ME_KEY, Session, ZERO_TIME } from './session.js'
 export type { CommitResult, IterateResult } from './session-manager.js'
 export { SessionManager } from './session-manager.js'
 export type {
   CommitMode,
+  CompareAndSetStore,
   DeviceInfo,
+  EndingStore,
   EndReason,
+  ExpiryEventsStore,
   IterableStore,
   OwnedSession,
+  OwnerIndexStore,
+  PartialCapability,
   Store,
+  StoreCapabilities,
+  StoreCapability,
+  TouchStore,
 } from './store.js'
-export { isIterableStore } from './store.js'
+export {
+  capabilitiesOf,
+  isCompareAndSetStore,
+  isEndingStore,
+  isExpiryEventsStore,
+  isIterableStore,
+  isOwnerIndexStore,
+  isTouchStore,
+  storeCapabilities,
+} from './store.js'
 export { generateToken, hashToken, isValidToken } from './token.js'

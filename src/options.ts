@@ -8,6 +8,7 @@ import { SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import type { SessionData, SessionKey } from './session.js'
 import type { Store } from './store.js'
+import { isOwnerIndexStore, storeCapabilities } from './store.js'
 
 /**
  * Handles a session error on node:http and Express (a store failure, undecodable data): it must
@@ -310,15 +311,14 @@ export function resolveOptions<Data extends object>(
   if (owner !== undefined && (typeof owner !== 'string' || owner === '')) {
     invalid('owner', `must be the name of a data key, got ${JSON.stringify(owner)}`)
   }
-  if (owner !== undefined && store !== undefined) {
-    for (const method of ['setOwner', 'listOwned', 'touchOwned'] as const) {
-      if (typeof store[method] !== 'function') {
-        invalid(
-          'owner',
-          `needs a store with an owner index; ${store.constructor.name} has no ${method}()`,
-        )
-      }
-    }
+  if (owner !== undefined && store !== undefined && !isOwnerIndexStore(store)) {
+    const missing = storeCapabilities.ownerIndex.find(
+      (method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function',
+    )
+    invalid(
+      'owner',
+      `needs a store with an owner index; ${store.constructor.name} has no ${missing}()`,
+    )
   }
   const deviceInfo = flag(options.deviceInfo, 'deviceInfo', false)
   if (deviceInfo && owner === undefined) invalid('deviceInfo', 'needs the owner option')

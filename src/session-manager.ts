@@ -1,42 +1,27 @@
-import { BridgeRunner } from './bridge.js'
-import { sameBytes } from './bytes.js'
-import type { Codec, SessionRecord } from './codec.js'
-import { CookieWriter, readCookie } from './cookie.js'
-import { SessionError, StoreError, toStoreError } from './errors.js'
+import { decodeRecord } from './codec.js'
+import { SessionError } from './errors.js'
 import type { SessionEvents, SessionListener } from './events.js'
 import { Listeners } from './events.js'
-import { mergeRecords } from './merge.js'
+import type { CommitResult } from './manager/commit.js'
+import { Committer } from './manager/commit.js'
+import { StoreGateway } from './manager/gateway.js'
+import { IdleRefresh } from './manager/idle-refresh.js'
+import type { IterateResult } from './manager/load.js'
+import { Loader } from './manager/load.js'
+import { OwnerIndex } from './manager/owner-index.js'
+import { TokenTransport } from './manager/transport.js'
 import type { ErrorHandler, ResolvedOptions, SessionManagerOptions } from './options.js'
 import { resolveOptions } from './options.js'
 import type { Owner, SessionInfo } from './owners.js'
-import { handleOf, ownerOf, SeenThrottle, toSessionInfo } from './owners.js'
-import type { RefusedReason, SessionData, SessionHost, SessionState } from './session.js'
-import { blankState, idleTimeoutOf, kState, REMEMBER_ME_KEY, Session } from './session.js'
-import type { DeviceInfo, EndReason, OwnedSession, Store } from './store.js'
-import { isIterableStore } from './store.js'
-import { generateToken, hashToken, isValidToken } from './token.js'
+import type { HeaderSink } from './response-headers.js'
+import { writeSessionHeaders } from './response-headers.js'
+import type { SessionData, SessionHost, SessionState } from './session.js'
+import { kState, REMEMBER_ME_KEY, type Session } from './session.js'
+import type { DeviceInfo, Store } from './store.js'
+import { hashToken } from './token.js'
 
-/** What `SessionManager#commit` did: the raw token, the expiry it wrote, and whether the store took it. */
-export interface CommitResult {
-  token: string
-  expiry: Date
-  /** False when the store refused the write because the session was destroyed or renewed meanwhile. */
-  committed: boolean
-}
-
-/** What `SessionManager#iterate` did: how many sessions `fn` saw, and the rows it skipped as undecodable. */
-export interface IterateResult {
-  visited: number
-  /** Each row the codec could not read: its store key and the `ERR_CODEC` error. */
-  undecodable: { key: string; error: SessionError }[]
-}
-
-// What a plain delete (a store without `end`) reports it removed: something, bytes unknown.
-const DELETED = new Uint8Array(0)
-
-// Each failed compare-and-set means another request's write landed, so the loop always makes
-// progress; the bound only stops a pathological hot session from holding a request forever.
-const MAX_MERGE_ATTEMPTS = 32
+export type { CommitResult } from './manager/commit.js'
+export type { IterateResult } from './manager/load.js'
 
 /**
  * Configuration plus the session lifecycle (SCS `SessionManager`): load a session for a token,
@@ -47,63 +32,67 @@ const MAX_MERGE_ATTEMPTS = 32
  */
 export class SessionManager<Data extends object = SessionData> {
   readonly #options: ResolvedOptions
-  readonly #host: SessionHost
-  readonly #cookies: CookieWriter
+  readonly #gateway: StoreGateway
+  readonly #transport: TokenTransport
+  readonly #idle: IdleRefresh
+  readonly #loader: Loader<Data>
+  readonly #committer: Committer<Data>
+  readonly #owners: OwnerIndex<Data>
+  readonly #listeners = new Listeners<Data>()
   // A symbol property, not a WeakMap: short-lived WeakMap keys cost the garbage collector more
   // per request than the property store, even on Express's prototype-swapped requests.
   readonly #slot = Symbol('sessionkit.session')
-  readonly #cacheControl: string
-  readonly #listeners = new Listeners<Data>()
-  readonly #seen = new SeenThrottle()
   #watchingExpiry = false
-  readonly #refreshed = new Map<string, number>()
-  readonly #tokenHeader: string | undefined
-  readonly #bearer: boolean
-  readonly #bridge: BridgeRunner | undefined
 
   constructor(options: SessionManagerOptions<NoInfer<Data>> = {}) {
     const resolved = resolveOptions(options)
     this.#options = resolved
-    const hash = resolved.hashTokenInStore
-    this.#host = {
-      store: resolved.store,
-      decode: (data) => decode(resolved.codec, data),
+    const gateway = new StoreGateway(resolved.store)
+    this.#gateway = gateway
+    this.#transport = new TokenTransport(resolved)
+    this.#idle = new IdleRefresh(resolved, gateway.touches)
+    this.#owners = new OwnerIndex(gateway, this.#listeners, resolved.owner, resolved.clock)
+    const keyFor = resolved.hashTokenInStore ? hashToken : (token: string) => token
+    const committer = new Committer(
+      resolved,
+      gateway,
+      this.#idle,
+      this.#owners,
+      this.#listeners,
+      keyFor,
+    )
+    this.#committer = committer
+    const host: SessionHost = {
+      find: (key) => gateway.find(key),
+      decode: (data) => decodeRecord(resolved.codec, data),
       lifetime: resolved.lifetime,
       clock: resolved.clock,
-      keyFor: hash ? hashToken : (token) => token,
-      end: (key, reason, fallback) => this.#end(key, reason, fallback),
-      reasonGone: (key) => this.#reasonGone(key),
-      merge: (state, latest) => this.#mergeInto(state, latest),
+      keyFor,
+      end: (key, reason, fallback) => committer.end(key, reason, fallback),
+      reasonGone: (key) => committer.reasonGone(key),
+      merge: (state, latest) => committer.mergeInto(state, latest),
       destroyed: (session) =>
         this.#listeners.emit('destroyed', { session: session as Session<Data> }),
     }
-    this.#cookies = new CookieWriter(resolved.cookie)
-    // A token in a response header must never be cached; a cookie follows SCS's rule.
-    this.#cacheControl =
-      resolved.cacheControl === 'no-store' || resolved.tokenHeader !== undefined
-        ? 'no-store'
-        : 'no-cache="Set-Cookie"'
-    this.#tokenHeader = resolved.tokenHeader
-    this.#bearer = resolved.tokenHeader?.toLowerCase() === 'authorization'
-    this.#bridge = resolved.bridge === undefined ? undefined : new BridgeRunner(resolved.bridge)
-    this.requestHeader = resolved.tokenHeader?.toLowerCase() ?? 'cookie'
-    this.responseHeader = resolved.tokenHeader ?? 'Set-Cookie'
-    this.varyHeader = resolved.tokenHeader ?? 'Cookie'
+    this.#loader = new Loader(resolved, gateway, host, this.#idle, this.#owners, this.#transport)
+    this.requestHeader = this.#transport.requestHeader
+    this.responseHeader = this.#transport.responseHeader
+    this.varyHeader = this.#transport.varyHeader
   }
 
   /** The store sessions live in. */
   get store(): Store {
-    return this.#options.store
+    return this.#gateway.store
   }
 
   /** The session cookie's name. */
   get cookieName(): string {
-    return this.#cookies.name
+    return this.#transport.cookies.name
   }
 
   /** The Cache-Control value sent with every Set-Cookie (`no-store` with a token header). */
   get cacheControl(): string {
-    return this.#cacheControl
+    return this.#transport.cacheControl
   }
 
   /** The request header adapters pass to `loadCookieHeader`, lower-cased: `cookie`, or the `tokenHeader`. */
@@ -126,51 +115,8 @@ export class SessionManager<Data extends object = SessionData> {
    * token ''. Rejects with `ERR_STORE` when the store fails and `ERR_CODEC` when the data cannot be
    * decoded (unless `undecodable: 'new-session'`).
    */
-  async load(token: string | undefined): Promise<Session<Data>> {
-    if (!isValidToken(token)) return this.#fresh()
-    const key = this.#host.keyFor(token)
-    let data: Uint8Array | undefined
-    try {
-      data = await this.#options.store.find(key)
-    } catch (err) {
-      throw toStoreError(err, 'find')
-    }
-    if (data === undefined) {
-      const { store, endedTokenTtl } = this.#options
-      if (endedTokenTtl === 0 || store.ended === undefined) return this.#fresh()
-      // Renewed or destroyed moments ago: an in-flight request must not start a new session
-      // whose cookie would replace the sign-in's, or undo the logout, in the browser.
-      let reason: EndReason | undefined
-      try {
-        reason = await store.ended(key)
-      } catch (err) {
-        throw toStoreError(err, 'ended')
-      }
-      return reason === undefined ? this.#fresh() : this.#refusedSession(reason)
-    }
-    let record: SessionRecord
-    try {
-      record = decode(this.#options.codec, data)
-    } catch (err) {
-      if (this.#options.undecodable === 'new-session') return this.#fresh()
-      throw err
-    }
-    const deadline = record.deadline.getTime()
-    if (!(deadline >= this.#options.clock())) return this.#fresh()
-    const state = blankState(deadline)
-    state.token = token
-    state.key = key
-    state.values = record.values instanceof Map ? record.values : new Map()
-    // SCS: with an idle timeout every request re-commits, so a load is already a modification.
-    if (idleTimeoutOf(state.values, this.#options.idleTimeout) > 0) state.status = 'modified'
-    state.stored = true
-    state.saved = data
-    const ownerKey = this.#options.owner
-    if (ownerKey !== undefined) {
-      state.indexed = ownerOf(state.values.get(ownerKey))
-      if (state.indexed !== undefined) this.#markSeen(key, state.indexed)
-    }
-    return new Session<Data>(this.#host, state)
+  load(token: string | undefined): Promise<Session<Data>> {
+    return this.#loader.load(token)
   }
 
   /**
@@ -178,24 +124,7 @@ export class SessionManager<Data extends object = SessionData> {
    * the header holds no well-formed session token.
    */
   loadCookieHeader(header: string | undefined): Session<Data> | Promise<Session<Data>> {
-    const token =
-      this.#tokenHeader === undefined
-        ? readCookie(header, this.#cookies.name)
-        : this.#headerToken(header)
-    if (token !== '') return this.load(token)
-    // Only a request with a verified cookie of the old library costs more than a fresh session.
-    const oldId = this.#bridge?.idOf(header)
-    if (this.#bridge === undefined || oldId === undefined) return this.#fresh()
-    return this.#bridge
-      .load(
-        oldId,
-        () => this.#fresh(),
-        (moved) => this.load(moved),
-        (session, bridged) => {
-          session[kState].bridged = bridged
-        },
-      )
-      .then((session) => session ?? this.#fresh())
+    return this.#loader.loadHeader(header)
   }
 
   /**
@@ -206,81 +135,18 @@ export class SessionManager<Data extends object = SessionData> {
     return session[kState].extraCookies
   }
 
-  // The token header's value: the token itself, or `Bearer <token>` for Authorization.
-  #headerToken(header: string | undefined): string {
-    if (header === undefined) return ''
-    const value = header.trim()
-    if (!this.#bearer) return value
-    return /^bearer\s+/i.test(value) ? value.replace(/^bearer\s+/i, '') : ''
-  }
-
   /**
    * Writes the session to the store (SCS Commit), creating its token if it has none. The expiry is
    * min(deadline, now + idleTimeout). A session loaded from the store is written by applying this
-   * request's own changes to the latest stored state, atomically (the store's `replace`), so
+   * request's own changes to the latest stored state, atomically (the store's compare-and-set), so
    * overlapping requests keep each other's keys; it is written only while its row exists, and a
    * new session only where its key is free. `committed: false` means the session ended elsewhere
    * (`session.refused` says why) and nothing was written. A session whose encoded bytes equal the
    * stored ones is not rewritten: without an idle timeout nothing is written, and with one only
-   * its expiry moves when the store has `touch`.
+   * its expiry moves when the store can touch.
    */
-  async commit(session: Session<Data>): Promise<CommitResult> {
-    const state = session[kState]
-    if (state.refused !== undefined)
-      return this.#refuse(session, state.refused, state.status !== 'unmodified')
-    if (state.token === '') {
-      state.token = generateToken()
-      state.key = ''
-      state.stored = false
-    }
-    if (state.key === '') state.key = this.#host.keyFor(state.token)
-    let data: Uint8Array | undefined
-    if (state.dirty) {
-      data = this.#encode(state)
-      // A put of the value already stored (the seed's /put) changes nothing in the row.
-      if (state.stored && state.saved !== undefined && sameBytes(data, state.saved)) {
-        state.dirty = false
-      }
-    }
-    const changed = state.dirty
-    let expiry = this.#expiryOf(state.deadline, state.values)
-    let committed: boolean
-    if (!state.dirty && state.stored && this.#canRefresh(state)) {
-      committed = await this.#refresh(state, state.key, expiry)
-    } else if (state.stored && state.saved !== undefined && this.#options.store.replace) {
-      data ??= this.#encode(state)
-      committed = await this.#merge(state, data)
-      expiry = this.#expiryOf(state.deadline, state.values)
-    } else {
-      data ??= this.#encode(state)
-      try {
-        committed = await this.#options.store.commit(
-          state.key,
-          data,
-          new Date(expiry),
-          state.stored ? 'update' : 'insert',
-        )
-      } catch (err) {
-        throw toStoreError(err, 'commit')
-      }
-      if (committed) state.saved = data
-    }
-    if (!committed && state.stored) {
-      const reason = await this.#reasonGone(state.key)
-      Object.assign(state, blankState(state.deadline), { refused: reason, sealed: state.sealed })
-      return this.#refuse(session, reason, changed)
-    }
-    const inserted = committed && !state.stored
-    state.stored = committed
-    if (inserted) {
-      this.#listeners.emit(state.renewed ? 'renewed' : 'created', { session })
-      state.renewed = false
-    }
-    if (committed) {
-      state.dirty = false
-      if (this.#options.owner !== undefined) await this.#index(state)
-    }
-    return { token: state.token, expiry: new Date(expiry), committed }
+  commit(session: Session<Data>): Promise<CommitResult> {
+    return this.#committer.commit(session)
   }
 
   /**
@@ -295,22 +161,35 @@ export class SessionManager<Data extends object = SessionData> {
     if (state.status === 'unmodified') return undefined
     if (state.refused !== undefined) {
       // No cookie at all, not even a deletion: it would log out a browser that signed in anew.
-      this.#refuse(session, state.refused, true)
+      this.#committer.refuse(session, state.refused, true)
       return undefined
     }
     if (state.status === 'destroyed') {
       // Signed out on the very request that moved it: the old session must go too, or the next
       // request would move it over again and undo the logout.
-      if (state.bridged !== undefined) return this.#finishBridged(state, this.#cookies.expired())
-      return this.#tokenHeader === undefined ? this.#cookies.expired() : ''
+      if (state.bridged !== undefined) return this.#finishBridged(state, this.#transport.ended())
+      return this.#transport.ended()
     }
     // Nothing changed (or a put left the bytes as stored, the seed's /put) and the expiry moved
     // recently: neither a touch nor a cookie is worth it.
-    if (state.stored && this.#refreshedRecently(state) && !this.#changedSinceSaved(state)) {
+    if (
+      state.stored &&
+      this.#idle.recently(state.key, state.values) &&
+      !this.#committer.changedSinceSaved(state)
+    ) {
       state.dirty = false
       return undefined
     }
-    return this.#commitAndCookie(session)
+    return this.#commitAndRespond(session)
+  }
+
+  /**
+   * The one response-header step: writes `Vary`, and with the commit step's `value` its
+   * Set-Cookie (or token header), the session's extra cookies and Cache-Control, to `sink` (the
+   * adapter's view of its framework's response headers).
+   */
+  writeHeaders(sink: HeaderSink, session: Session<Data>, value: string | undefined): void {
+    writeSessionHeaders(sink, this.#transport, value, session[kState].extraCookies)
   }
 
   /**
@@ -318,12 +197,13 @@ export class SessionManager<Data extends object = SessionData> {
    * `persist` (by default `cookie.persist`).
    */
   sessionCookie(token: string, expiry: Date, persist = this.#options.cookie.persist): string {
-    return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)
+    const now = this.#options.clock()
+    return this.#transport.cookies.live(token, expiry.getTime(), now, persist)
   }
 
   /** The Set-Cookie value that deletes the session cookie. */
   expiredCookie(): string {
-    return this.#cookies.expired()
+    return this.#transport.cookies.expired()
   }
 
   /**
@@ -333,39 +213,8 @@ export class SessionManager<Data extends object = SessionData> {
    * skipped, never deleted, and listed in the result, so one bad row cannot stop a sign-out
    * everywhere halfway. Rejects with `ERR_NOT_ITERABLE` when the store has no `all()`.
    */
-  async iterate(fn: (session: Session<Data>) => void | Promise<void>): Promise<IterateResult> {
-    const store = this.#options.store
-    if (!isIterableStore(store)) {
-      throw new SessionError(
-        'ERR_NOT_ITERABLE',
-        `${store.constructor.name} does not support iteration: it has no all() method`,
-      )
-    }
-    let all: Map<string, Uint8Array>
-    try {
-      all = await store.all()
-    } catch (err) {
-      throw toStoreError(err, 'all')
-    }
-    const result: IterateResult = { visited: 0, undecodable: [] }
-    for (const [key, data] of all) {
-      let record: SessionRecord
-      try {
-        record = decode(this.#options.codec, data)
-      } catch (err) {
-        result.undecodable.push({ key, error: err as SessionError })
-        continue
-      }
-      const state = blankState(record.deadline.getTime())
-      state.token = key
-      state.key = key
-      state.values = record.values
-      state.stored = true
-      state.saved = data
-      await fn(new Session<Data>(this.#host, state))
-      result.visited++
-    }
-    return result
+  iterate(fn: (session: Session<Data>) => void | Promise<void>): Promise<IterateResult> {
+    return this.#loader.iterate(fn)
   }
 
   /**
@@ -383,7 +232,7 @@ export class SessionManager<Data extends object = SessionData> {
     // The store's cleanup counts reach the manager only once someone listens for them.
     if (event === 'expired' && !this.#watchingExpiry) {
       this.#watchingExpiry = true
-      this.#options.store.onExpired?.((count) => this.#listeners.emit('expired', { count }))
+      this.#gateway.onExpired((count) => this.#listeners.emit('expired', { count }))
     }
     return this.#listeners.on(event, listener)
   }
@@ -394,7 +243,7 @@ export class SessionManager<Data extends object = SessionData> {
     if (session === undefined) {
       throw new SessionError(
         'ERR_NO_SESSION',
-        `no session on this request for cookie "${this.#cookies.name}": is loadAndSave(manager) installed in front of this handler?`,
+        `no session on this request for cookie "${this.cookieName}": is loadAndSave(manager) installed in front of this handler?`,
       )
     }
     return session
@@ -427,13 +276,8 @@ export class SessionManager<Data extends object = SessionData> {
    * @example
    * const devices = await sessions.listOwned(userId, { current: sessions.from(req) })
    */
-  async listOwned(owner: Owner, options: { current?: Session<Data> } = {}): Promise<SessionInfo[]> {
-    const rows = await this.#owned(owner)
-    const current = options.current?.[kState]
-    const currentKey = current === undefined || current.token === '' ? undefined : current.key
-    return rows
-      .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime())
-      .map((row) => toSessionInfo(row, currentKey))
+  listOwned(owner: Owner, options: { current?: Session<Data> } = {}): Promise<SessionInfo[]> {
+    return this.#owners.list(owner, keyOf(options.current))
   }
 
   /**
@@ -441,258 +285,28 @@ export class SessionManager<Data extends object = SessionData> {
    * owner's sessions, so their next request gets a fresh session (and can sign in again) and
    * requests already in flight are refused. Resolves how many it ended.
    */
-  async revokeOwned(owner: Owner, options: { except?: Session<Data> } = {}): Promise<number> {
-    const except = options.except?.[kState]
-    const keep = except === undefined || except.token === '' ? undefined : except.key
-    let count = 0
-    for (const row of await this.#owned(owner)) {
-      if (row.key !== keep && (await this.#revokeKey(owner, row.key))) count++
-    }
-    return count
+  revokeOwned(owner: Owner, options: { except?: Session<Data> } = {}): Promise<number> {
+    return this.#owners.revokeAll(owner, keyOf(options.except))
   }
 
   /** Signs out one of `owner`'s sessions by its `SessionInfo.id`; resolves false for an unknown id. */
-  async revoke(owner: Owner, id: string): Promise<boolean> {
-    const row = (await this.#owned(owner)).find((r) => handleOf(r.key) === id)
-    if (row === undefined) return false
-    return this.#revokeKey(owner, row.key)
+  revoke(owner: Owner, id: string): Promise<boolean> {
+    return this.#owners.revoke(owner, id)
   }
 
-  // Ended, but not remembered as ended: the revoked browser has no new cookie or logout to
-  // protect, so its next request gets a fresh session and can sign in again at once. Requests it
-  // has in flight are refused all the same, since the row is gone.
-  async #revokeKey(owner: Owner, key: string): Promise<boolean> {
-    // A store without `end` deletes blindly: the key counts as revoked.
-    const ended = (await this.#end(key, 'destroyed', DELETED, 0)) !== undefined
-    if (ended) this.#listeners.emit('revoked', { owner: String(owner), id: handleOf(key) })
-    return ended
-  }
-
-  #fresh(): Session<Data> {
-    return new Session<Data>(this.#host, blankState(this.#options.clock() + this.#options.lifetime))
-  }
-
-  #refusedSession(reason: RefusedReason): Session<Data> {
-    const state: SessionState = blankState(this.#options.clock() + this.#options.lifetime)
-    state.refused = reason
-    return new Session<Data>(this.#host, state)
-  }
-
-  #refuse(session: Session<Data>, reason: RefusedReason, dropped: boolean): CommitResult {
-    const state = session[kState]
-    // Reported once: what was dropped is gone, so the session has nothing left to write.
-    state.status = 'unmodified'
-    if (dropped) this.#listeners.emit('refused', { reason, session })
-    return { token: state.token, expiry: new Date(state.deadline), committed: false }
-  }
-
-  // Encoded for a write, and refused whole when over maxBytes: nothing of it reaches the store.
-  #encode(state: SessionState): Uint8Array {
-    const data = encode(this.#options.codec, new Date(state.deadline), state.values)
-    const limit = this.#options.maxBytes
-    if (limit > 0 && data.byteLength > limit) {
-      throw new SessionError(
-        'ERR_TOO_LARGE',
-        `the session is ${data.byteLength} bytes encoded, over the maxBytes limit of ${limit}; store less in it (large data belongs in your database, keyed by the session's user)`,
-      )
-    }
-    return data
-  }
-
-  #expiryOf(deadline: number, values?: ReadonlyMap<string, unknown>): number {
-    const { clock } = this.#options
-    const idle = idleTimeoutOf(values, this.#options.idleTimeout)
-    return idle > 0 ? Math.min(deadline, clock() + idle) : deadline
-  }
-
-  // Unchanged data: without an idle timeout the row's expiry is the deadline inside its data, so
-  // nothing is written; with one only the expiry moves, where the store can do that alone.
-  #canRefresh(state: SessionState): boolean {
-    return (
-      idleTimeoutOf(state.values, this.#options.idleTimeout) === 0 ||
-      this.#options.store.touch !== undefined
-    )
-  }
-
-  async #refresh(state: SessionState, key: string, expiry: number): Promise<boolean> {
-    const store = this.#options.store
-    if (idleTimeoutOf(state.values, this.#options.idleTimeout) === 0 || store.touch === undefined) {
-      return true
-    }
-    try {
-      return await store.touch(key, new Date(expiry))
-    } catch (err) {
-      throw toStoreError(err, 'touch')
-    }
-  }
-
-  // Compare-and-set against the bytes this request last saw; when another request wrote first,
-  // this request's own changes are applied to what it wrote, and the write is tried again.
-  async #merge(state: SessionState, first: Uint8Array): Promise<boolean> {
-    const store = this.#options.store
-    const replace = store.replace as NonNullable<Store['replace']>
-    let expected = state.saved as Uint8Array
-    let data = first
-    for (let attempt = 1; ; attempt++) {
-      let result: true | Uint8Array | undefined
-      try {
-        result = await replace.call(
-          store,
-          state.key,
-          expected,
-          data,
-          new Date(this.#expiryOf(state.deadline, state.values)),
-        )
-      } catch (err) {
-        throw toStoreError(err, 'commit')
-      }
-      if (result === true) {
-        state.saved = data
-        return true
-      }
-      if (result === undefined) return false
-      if (attempt === MAX_MERGE_ATTEMPTS) {
-        throw new StoreError(
-          `session store commit failed: the session changed under ${attempt} attempts to write it; too many requests are writing one session at once`,
-        )
-      }
-      this.#mergeInto(state, result)
-      // The next round's base is what won this one, so only this request's changes travel.
-      state.saved = result
-      expected = result
-      data = this.#encode(state)
-      if (sameBytes(data, result) && this.#canRefresh(state)) {
-        return this.#refresh(state, state.key, this.#expiryOf(state.deadline, state.values))
-      }
-    }
-  }
-
-  async #owned(owner: Owner): Promise<OwnedSession[]> {
-    const store = this.#options.store
-    if (this.#options.owner === undefined || store.listOwned === undefined) {
-      throw new SessionError(
-        'ERR_OPTIONS',
-        'SessionManager: listing and revoking by owner needs the owner option (the data key that owns a session) and a store with an owner index',
-      )
-    }
-    const name = ownerOf(owner)
-    if (name === undefined) return []
-    try {
-      return await store.listOwned(name)
-    } catch (err) {
-      throw toStoreError(err, 'listOwned')
-    }
-  }
-
-  // Files the session under the owner its data now names, when that differs from the index.
-  async #index(state: SessionState): Promise<void> {
-    const ownerKey = this.#options.owner as string
-    const desired = ownerOf(state.values.get(ownerKey))
-    if (desired === state.indexed) return
-    const store = this.#options.store
-    try {
-      await store.setOwner?.(
-        state.key,
-        desired,
-        state.indexed,
-        state.device ?? {},
-        new Date(this.#options.clock()),
-      )
-    } catch (err) {
-      throw toStoreError(err, 'setOwner')
-    }
-    state.indexed = desired
-  }
-
-  // lastSeenAt moves at most once a minute; a failure to move it must not fail the request.
-  #markSeen(key: string, owner: string): void {
-    const now = this.#options.clock()
-    if (!this.#seen.due(key, now)) return
-    this.#options.store.touchOwned?.(key, owner, new Date(now)).catch((err: unknown) => {
-      console.error('sessionkit: could not record when a session was last seen:', err)
-    })
-  }
-
-  // Three-way: the latest stored state plus what this request changed since the bytes it saw.
-  #mergeInto(state: SessionState, latest: Uint8Array): void {
-    const codec = this.#options.codec
-    const base = decode(codec, state.saved as Uint8Array)
-    const ours = { deadline: new Date(state.deadline), values: state.values }
-    const merged = mergeRecords(codec, base, ours, decode(codec, latest))
-    state.values = merged.values
-    state.deadline = merged.deadline.getTime()
-  }
-
-  // The store's `end` where it has one (atomic, remembered); otherwise a plain delete, after which
-  // the bytes this request loaded are the best it knows.
-  async #end(
-    key: string,
-    reason: EndReason,
-    fallback: Uint8Array | undefined,
-    rememberFor = this.#options.endedTokenTtl,
-  ): Promise<Uint8Array | undefined> {
-    const { store, clock } = this.#options
-    try {
-      if (store.end !== undefined)
-        return await store.end(key, reason, new Date(clock() + rememberFor))
-      await store.delete(key)
-      return fallback
-    } catch (err) {
-      throw toStoreError(err, store.end !== undefined ? 'end' : 'delete')
-    }
-  }
-
-  async #reasonGone(key: string): Promise<RefusedReason> {
-    const store = this.#options.store
-    if (store.ended === undefined || this.#options.endedTokenTtl === 0) return 'missing'
-    try {
-      return (await store.ended(key)) ?? 'missing'
-    } catch {
-      // The write is refused either way; failing to say why must not turn it into an error.
-      return 'missing'
-    }
-  }
-
-  // The idle window's refresh rule (idleRefresh): when this process last moved the key's expiry.
-  #refreshedRecently(state: SessionState): boolean {
-    const idle = idleTimeoutOf(state.values, this.#options.idleTimeout)
-    if (idle === 0) return false
-    const last = this.#refreshed.get(state.key)
-    if (last === undefined) return false
-    const window = this.#options.idleRefresh ?? Math.min(idle / 10, 60_000)
-    return this.#options.clock() - last <= window
-  }
-
-  #changedSinceSaved(state: SessionState): boolean {
-    if (!state.dirty) return false
-    if (state.saved === undefined) return true
-    try {
-      return !sameBytes(this.#encode(state), state.saved)
-    } catch {
-      // Unencodable or too large: the commit path reports it, asynchronously, as it always does.
-      return true
-    }
-  }
-
-  #noteRefreshed(key: string): void {
-    // Bounded: forgetting costs one early refresh per session.
-    if (this.#refreshed.size >= 100_000) this.#refreshed.clear()
-    this.#refreshed.set(key, this.#options.clock())
-  }
-
-  async #finishBridged(state: SessionState, cookie: string): Promise<string> {
+  async #finishBridged(state: SessionState, value: string): Promise<string> {
     const bridged = state.bridged as NonNullable<SessionState['bridged']>
     state.bridged = undefined
     state.extraCookies = await bridged.finish(undefined)
-    return cookie
+    return value
   }
 
-  async #commitAndCookie(session: Session<Data>): Promise<string | undefined> {
+  async #commitAndRespond(session: Session<Data>): Promise<string | undefined> {
     const state = session[kState]
     const bridged = state.bridged
     let result: CommitResult
     try {
-      result = await this.commit(session)
+      result = await this.#committer.commit(session)
     } catch (err) {
       bridged?.abandon()
       throw err
@@ -704,34 +318,13 @@ export class SessionManager<Data extends object = SessionData> {
       else bridged.abandon()
     }
     if (!committed) return undefined
-    if (idleTimeoutOf(session[kState].values, this.#options.idleTimeout) > 0) {
-      this.#noteRefreshed(session[kState].key)
-    }
-    if (this.#tokenHeader !== undefined) return this.#bearer ? `Bearer ${token}` : token
-    const persist =
-      this.#options.cookie.persist || session[kState].values.get(REMEMBER_ME_KEY) === true
-    return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)
+    this.#idle.note(state.key, state.values)
+    return this.#transport.live(token, expiry.getTime(), state.values.get(REMEMBER_ME_KEY) === true)
   }
 }
 
-function decode(codec: Codec, data: Uint8Array): SessionRecord {
-  try {
-    return codec.decode(data)
-  } catch (err) {
-    if (err instanceof SessionError) throw err
-    throw new SessionError('ERR_CODEC', `cannot decode stored session: ${(err as Error).message}`, {
-      cause: err,
-    })
-  }
-}
-
-function encode(codec: Codec, deadline: Date, values: ReadonlyMap<string, unknown>): Uint8Array {
-  try {
-    return codec.encode(deadline, values)
-  } catch (err) {
-    if (err instanceof SessionError) throw err
-    throw new SessionError('ERR_CODEC', `cannot encode session: ${(err as Error).message}`, {
-      cause: err,
-    })
-  }
+// The store key of a session the caller holds, when it has one.
+function keyOf(session: Session<object> | undefined): string | undefined {
+  const state = session?.[kState]
+  return state === undefined || state.token === '' ? undefined : state.key
 }

@@ -2,8 +2,8 @@ import type { Bridged } from './bridge.js'
 import { sameBytes } from './bytes.js'
 import type { SessionRecord } from './codec.js'
 import { MAX_DEADLINE } from './deadline.js'
-import { SessionError, toStoreError } from './errors.js'
-import type { DeviceInfo, EndReason, Store } from './store.js'
+import { SessionError } from './errors.js'
+import type { DeviceInfo, EndReason } from './store.js'
 import { generateToken } from './token.js'
 
 /** The default session data type: any string key, unknown values. Managers accept any object type (interfaces too). */
@@ -42,7 +42,8 @@ export const ZERO_TIME = -62_135_596_800_000
 
 /** @internal What a session needs from its manager. */
 export interface SessionHost {
-  readonly store: Store
+  /** The store's `find`, with its failures as StoreErrors. */
+  find(key: string): Promise<Uint8Array | undefined>
   /** The codec's decode, with its failures as `ERR_CODEC` SessionErrors. */
   decode(data: Uint8Array): SessionRecord
   readonly lifetime: number
@@ -341,12 +342,7 @@ export class Session<Data extends object = SessionData> {
     if (state.refused !== undefined || state.token === token) return
     const host = this.#host
     const key = host.keyFor(token)
-    let data: Uint8Array | undefined
-    try {
-      data = await host.store.find(key)
-    } catch (err) {
-      throw toStoreError(err, 'find')
-    }
+    const data = await host.find(key)
     if (data === undefined) return
     // Decoded before the other row is removed, so unreadable data is reported, never lost.
     let other = host.decode(data)

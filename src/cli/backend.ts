@@ -1,4 +1,5 @@
 import type { Store } from '../store.js'
+import { isOwnerIndexStore } from '../store.js'
 
 /** One stored session as the command line sees it: its store key, bytes and expiry. */
 export interface StoredSession {
@@ -67,8 +68,8 @@ export async function writeThrough(
 ): Promise<boolean> {
   const mode = replace ? undefined : 'insert'
   const written = await store.commit(session.key, session.data, session.expiresAt, mode)
-  if (written && session.owner !== undefined) {
-    await store.setOwner?.(session.key, session.owner, undefined, {}, new Date())
+  if (written && session.owner !== undefined && isOwnerIndexStore(store)) {
+    await store.setOwner(session.key, session.owner, undefined, {}, new Date())
   }
   return written
 }
