@@ -1,6 +1,18 @@
 import { sameBytes } from './bytes.js'
-import { ExpiredListeners } from './expired.js'
-import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from './store.js'
+import type {
+  CommitMode,
+  CompareAndSetStore,
+  DeviceInfo,
+  EndingStore,
+  EndReason,
+  ExpiryEventsStore,
+  IterableStore,
+  OwnedSession,
+  OwnerIndexStore,
+  TouchStore,
+} from './store.js'
+import { CleanupTimer, cleanupInterval } from './stores/kit/cleanup.js'
+import { checkOptionKeys } from './stores/kit/options.js'
 
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -33,28 +45,36 @@ interface Owned extends DeviceInfo {
  * @example
  * const store = new MemoryStore({ cleanupInterval: 0 })
  */
-export class MemoryStore implements IterableStore, Disposable {
+export class MemoryStore
+  implements
+    TouchStore,
+    CompareAndSetStore,
+    EndingStore,
+    OwnerIndexStore,
+    IterableStore,
+    ExpiryEventsStore,
+    Disposable
+{
   readonly #items = new Map<string, Entry>()
   readonly #ended = new Map<string, Ended>()
   // owner → key → details, and key → owner to find a key's entry.
   readonly #owners = new Map<string, Map<string, Owned>>()
   readonly #ownerOf = new Map<string, string>()
-  readonly #expired = new ExpiredListeners()
   readonly #clock: () => number
-  #timer: NodeJS.Timeout | undefined
+  readonly #cleanup: CleanupTimer
 
   constructor(options: MemoryStoreOptions = {}) {
-    const interval = options.cleanupInterval ?? 60_000
-    if (!Number.isFinite(interval) || interval < 0) {
-      throw new RangeError(
-        `MemoryStore: cleanupInterval must be a non-negative number of ms, got ${interval}`,
-      )
+    checkOptionKeys('MemoryStore', options, ['cleanupInterval', 'clock'])
+    const interval = cleanupInterval('MemoryStore', options.cleanupInterval, 60_000)
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new TypeError('MemoryStore: clock must be a function returning ms since the epoch')
     }
     this.#clock = options.clock ?? Date.now
-    if (interval > 0) {
-      this.#timer = setInterval(() => this.#expired.report(this.deleteExpired()), interval)
-      this.#timer.unref()
-    }
+    this.#cleanup = new CleanupTimer(
+      interval,
+      () => this.deleteExpired(),
+      (err) => console.error('sessionkit: MemoryStore cleanup failed:', err),
+    )
   }
 
   async find(key: string): Promise<Uint8Array | undefined> {
@@ -174,7 +194,7 @@ export class MemoryStore implements IterableStore, Disposable {
 
   /** Calls `listener` with the number of expired entries each timed sweep removed (see `Store#onExpired`). */
   onExpired(listener: (count: number) => void): void {
-    this.#expired.add(listener)
+    this.#cleanup.onExpired(listener)
   }
 
   /** The number of entries held, expired or not. */
@@ -182,19 +202,18 @@ export class MemoryStore implements IterableStore, Disposable {
     return this.#items.size
   }
 
-  /** Stops the sweep; idempotent and never blocks. */
-  stopCleanup(): void {
-    clearInterval(this.#timer)
-    this.#timer = undefined
+  /** Stops the sweep; idempotent, and resolves at once (a sweep here never waits). */
+  stopCleanup(): Promise<void> {
+    return this.#cleanup.stop()
   }
 
   /** Same as `stopCleanup()`: the store holds no other resource. */
   close(): void {
-    this.stopCleanup()
+    void this.stopCleanup()
   }
 
   [Symbol.dispose](): void {
-    this.stopCleanup()
+    this.close()
   }
 
   #disown(key: string): void {

@@ -1,0 +1,98 @@
+import { ExpiredListeners } from '../../expired.js'
+
+// Node runs a timer above 2^31-1 ms every 1 ms instead, so such an interval is refused.
+const MAX_INTERVAL = 2_147_483_647
+
+/**
+ * A store's `cleanupInterval` option, or its default: a number of ms from 0 (no timer) to
+ * 2^31−1; a RangeError naming the store and the option otherwise.
+ */
+export function cleanupInterval(owner: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_INTERVAL) {
+    throw new RangeError(
+      `${owner}: cleanupInterval must be a number of ms from 0 to ${MAX_INTERVAL}, got ${String(value)}`,
+    )
+  }
+  return value
+}
+
+/**
+ * One sweep of a store's expired sessions. It checks `stopping()` between batches and returns
+ * early once it is true; it resolves how many sessions it removed.
+ */
+export type Sweep = (stopping: () => boolean) => number | Promise<number>
+
+/**
+ * The cleanup lifecycle every sweeping store shares: an unref'd timer that never keeps the
+ * process alive, one sweep at a time (a call while one runs joins it), the counts reported to
+ * `onExpired` listeners, a failed timed sweep handed to `onError` (the timer keeps running), and
+ * a `stop()` that ends a timed sweep after its current batch and resolves once no sweep runs.
+ */
+export class CleanupTimer {
+  readonly #sweep: Sweep
+  readonly #onError: (err: unknown) => void
+  readonly #expired = new ExpiredListeners()
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<number> | undefined
+  #timed = false
+  #stopping = false
+
+  /** Starts the timer when `interval` (validated by {@link cleanupInterval}) is above 0. */
+  constructor(interval: number, sweep: Sweep, onError: (err: unknown) => void) {
+    this.#sweep = sweep
+    this.#onError = onError
+    if (interval > 0) {
+      this.#timer = setInterval(() => this.#tick(), interval)
+      this.#timer.unref()
+    }
+  }
+
+  /** Runs a sweep now, or joins the one running; resolves how many sessions it removed. */
+  run(): Promise<number> {
+    if (this.#running !== undefined) return this.#running
+    this.#stopping = false
+    const running = (async () => this.#sweep(() => this.#stopping))().finally(() => {
+      this.#running = undefined
+      this.#timed = false
+    })
+    this.#running = running
+    return running
+  }
+
+  /** Calls `listener` with the count of each timed sweep that removed something. */
+  onExpired(listener: (count: number) => void): void {
+    this.#expired.add(listener)
+  }
+
+  /**
+   * Stops the timer and asks a sweep the timer started to end after its current batch (a sweep a
+   * caller started runs on); idempotent, never rejects, and resolves once no sweep runs.
+   */
+  stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    if (this.#timed) this.#stopping = true
+    const running = this.#running
+    if (running === undefined) return Promise.resolve()
+    return running.then(
+      () => {},
+      () => {},
+    )
+  }
+
+  #tick(): void {
+    // A sweep a caller started is joined, and stays the caller's.
+    if (this.#running === undefined) this.#timed = true
+    this.run().then(
+      (count) => this.#expired.report(count),
+      (err: unknown) => {
+        try {
+          this.#onError(err)
+        } catch {
+          // A throwing error handler must not take the timer, or the process, down with it.
+        }
+      },
+    )
+  }
+}

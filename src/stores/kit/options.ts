@@ -1,0 +1,89 @@
+/**
+ * Rejects an option object with a key the store does not know, naming it and the nearest known
+ * one ("did you mean cleanupInterval?"), so a misspelt option never silently keeps its default.
+ * Also rejects `options` that is not an object.
+ */
+export function checkOptionKeys(owner: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${owner}: options must be an object, got ${String(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue
+    const near = nearest(key, known)
+    throw new TypeError(
+      `${owner}: unknown option ${JSON.stringify(key)}${near === undefined ? '' : ` (did you mean ${near}?)`}; the options are ${known.join(', ')}`,
+    )
+  }
+}
+
+/** The known name closest to `name` by edit distance (case-insensitive), when close enough to be a typo. */
+export function nearest(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase()
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of known) {
+    const d = distance(lower, candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  // A third of the name wrong is a different word, not a typo.
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
+}
+
+// Levenshtein distance, two rows.
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      row.push(
+        Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost),
+      )
+    }
+    previous = row
+  }
+  return previous[b.length] ?? 0
+}
+
+/** A positive integer option (a batch size), or its default; a RangeError naming it otherwise. */
+export function positiveInteger(
+  owner: string,
+  name: string,
+  value: unknown,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${owner}: ${name} must be a positive integer, got ${String(value)}`)
+  }
+  return value
+}
+
+/** A non-negative integer of ms (a busy timeout), or its default; a RangeError naming it otherwise. */
+export function nonNegativeInteger(
+  owner: string,
+  name: string,
+  value: unknown,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(
+      `${owner}: ${name} must be a non-negative integer of ms, got ${String(value)}`,
+    )
+  }
+  return value
+}
+
+/** A positive number of ms (a timeout), or its default; a RangeError naming it otherwise. */
+export function positiveMs(owner: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${owner}: ${name} must be a positive number of ms, got ${String(value)}`)
+  }
+  return value
+}
