@@ -11,8 +11,8 @@ import { Cluster, Redis } from 'ioredis'
 import pg from 'pg'
 import { createClient, createCluster } from 'redis'
 import type { Store } from '../src/index.ts'
-import { PostgresStore } from '../src/stores/postgres.ts'
-import { RedisStore } from '../src/stores/redis.ts'
+import { PostgresStore } from '../src/stores/postgres/index.ts'
+import { RedisStore } from '../src/stores/redis/index.ts'
 import { openSQLiteStore } from '../src/stores/sqlite.ts'
 
 const KEYS = 5_000

@@ -9,7 +9,7 @@ import {
   type IORedisClient,
   type IORedisClusterClient,
   RedisStore,
-} from '../src/stores/redis.ts'
+} from '../src/stores/redis/index.ts'
 import { cli, jsonLines } from './helpers/cli.ts'
 import { Client, serve } from './helpers/http.ts'
 import {

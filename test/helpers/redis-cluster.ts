@@ -6,7 +6,7 @@ import type {
   IORedisClusterClient,
   NodeRedisClusterClient,
   RedisClient,
-} from '../../src/stores/redis.ts'
+} from '../../src/stores/redis/index.ts'
 
 /** The cluster clients the store supports, as the tests build them. */
 export const CLUSTER_CLIENTS = ['ioredis', 'node-redis v5', 'node-redis v4'] as const

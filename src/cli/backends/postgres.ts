@@ -1,6 +1,6 @@
 import type { Pool, PoolConfig } from 'pg'
 import { StoreError } from '../../errors.js'
-import { PostgresStore, postgresOwnersTableName } from '../../stores/postgres.js'
+import { PostgresStore, postgresOwnersTableName } from '../../stores/postgres/index.js'
 import {
   type Backend,
   listedKeys,

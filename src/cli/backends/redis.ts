@@ -1,13 +1,13 @@
-import type { NodeRedisClient, NodeRedisClusterClient } from '../../stores/redis.js'
+import type { RedisConnection } from '../../stores/redis/client.js'
+import { redisConnection } from '../../stores/redis/client.js'
+import { clusterKeys } from '../../stores/redis/cluster.js'
+import type { NodeRedisClient, NodeRedisClusterClient } from '../../stores/redis/index.js'
 import {
   DEFAULT_REDIS_PREFIX,
   globEscape,
   OWNER_KEY_PREFIX,
   RedisStore,
-} from '../../stores/redis.js'
-import type { RedisConnection } from '../../stores/redis-client.js'
-import { redisConnection } from '../../stores/redis-client.js'
-import { clusterKeys } from '../../stores/redis-cluster.js'
+} from '../../stores/redis/index.js'
 import {
   type Backend,
   codecOf,

@@ -1,117 +1,37 @@
-import { createHash } from 'node:crypto'
-import { StoreError } from '../errors.js'
-import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
-import { toEndReason } from '../store.js'
-import type { NodeSend, RedisClient, RedisConnection } from './redis-client.js'
-import { redisConnection } from './redis-client.js'
-import { clusterKeys, globEscape } from './redis-cluster.js'
+import { StoreError } from '../../errors.js'
+import type {
+  CommitMode,
+  CompareAndSetStore,
+  DeviceInfo,
+  EndingStore,
+  EndReason,
+  IterableStore,
+  OwnedSession,
+  OwnerIndexStore,
+  TouchStore,
+} from '../../store.js'
+import { toEndReason } from '../../store.js'
+import { toBytes as bytesOf, toBuffer } from '../kit/bytes.js'
+import { checkOptionKeys, positiveInteger, positiveMs } from '../kit/options.js'
+import { withTimeout } from '../kit/timeout.js'
+import type { NodeSend, RedisClient, RedisConnection } from './client.js'
+import { redisConnection } from './client.js'
+import { clusterKeys, globEscape } from './cluster.js'
+import { answered, toRedisStoreError } from './errors.js'
+import {
+  DEFAULT_REDIS_PREFIX,
+  ENDED_KEY_PREFIX,
+  endedKeyOf,
+  hashTagOf,
+  OWNER_KEY_PREFIX,
+} from './keys.js'
+import type { OwnedEntry, Script } from './scripts.js'
+import { END, REPLACE, TOUCH_OWNED } from './scripts.js'
+import type { RedisStoreOptions } from './types.js'
 
-export { globEscape } from './redis-cluster.js'
-
-import { answered, toRedisStoreError } from './redis-errors.js'
-import { withTimeout } from './timeout.js'
-
-export type {
-  IORedisClient,
-  IORedisClusterClient,
-  NodeRedisClient,
-  NodeRedisClusterClient,
-  NodeRedisClusterNode,
-  NodeRedisCommandOptions,
-  RedisClient,
-} from './redis-client.js'
-
-/** Options for {@link RedisStore}. */
-export interface RedisStoreOptions {
-  /** Prepended to every key; SCS's redisstore and goredisstore use the same. @default 'scs:session:' */
-  prefix?: string
-  /** How long one operation may take before it rejects with a StoreError, in ms. @default 2_000 */
-  timeout?: number
-  /** Keys asked of each SCAN step by `all()`. @default 100 */
-  scanCount?: number
-  /**
-   * After each write, wait (Redis `WAIT`) until this many replicas of the key's master confirm
-   * it, for at most half of `timeout`; fewer is a StoreError. With 1 and one replica per master,
-   * a write a request saw succeed survives that master's failover. 0 sends no WAIT. @default 0
-   */
-  waitForReplicas?: number
-}
-
-/** The default key prefix, the one Go's redisstore and goredisstore use. */
-export const DEFAULT_REDIS_PREFIX = 'scs:session:'
-
-/** A Lua script run with EVALSHA, sent whole with EVAL only when the server lacks it. */
-interface Script {
-  source: string
-  sha: string
-}
-
-function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') }
-}
-
-// Compare-and-set: KEYS[1] the session; ARGV expected bytes, new bytes, TTL in ms. Replies 1
-// when written, the current bytes when they differ, nil when the key is gone.
-const REPLACE = script(`local cur = redis.call('GET', KEYS[1])
-if not cur then return false end
-if cur ~= ARGV[1] then return cur end
-local ttl = tonumber(ARGV[3])
-if ttl <= 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl) end
-return 1`)
-
-// Ending: KEYS[1] the session, KEYS[2] its marker; ARGV reason, marker TTL in ms. Replies the
-// bytes the session held (and marks it), or nil when it was already gone.
-const END = script(`local cur = redis.call('GET', KEYS[1])
-if not cur then return false end
-redis.call('DEL', KEYS[1])
-local ttl = tonumber(ARGV[2])
-if ttl > 0 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl) end
-return cur`)
-
-/** The prefix of the per-owner hashes of the owner index; never under a session prefix. */
-export const OWNER_KEY_PREFIX = 'sessionkit:owner:'
-
-interface OwnedEntry {
-  c: number
-  s: number
-  ua?: string
-  ip?: string
-}
-
-// Last seen: KEYS[1] an owner's hash; ARGV the session key and the time. Rewrites the entry's
-// "s" only when the entry is there, so a touch never files a session anew.
-const TOUCH_OWNED = script(`local json = redis.call('HGET', KEYS[1], ARGV[1])
-if not json then return 0 end
-local entry = cjson.decode(json)
-entry.s = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
-return 1`)
-
-/** The prefix of the keys that remember ended sessions; never under a session prefix such as Go's. */
-export const ENDED_KEY_PREFIX = 'sessionkit:ended:'
-
-/**
- * The key remembering that `redisKey` ended. Redis Cluster hashes only a key's {hash tag} when it
- * has one, so the marker carries the session key's tag (or the whole key as its tag) and a script
- * touching both stays in one slot.
- */
-export function endedKeyOf(redisKey: string): string {
-  const tag = hashTagOf(redisKey)
-  if (tag !== undefined) return `${ENDED_KEY_PREFIX}{${tag}}:${redisKey}`
-  return `${ENDED_KEY_PREFIX}{${redisKey}}`
-}
-
-// The {hash tag} Redis Cluster hashes instead of the whole key, when the key has a non-empty one.
-function hashTagOf(key: string): string | undefined {
-  const open = key.indexOf('{')
-  const close = open === -1 ? -1 : key.indexOf('}', open + 1)
-  return close > open + 1 ? key.slice(open + 1, close) : undefined
-}
-
+// A reply's bytes: nil is no value.
 function toBytes(value: unknown): Uint8Array | undefined {
-  if (value === null || value === undefined) return undefined
-  if (value instanceof Uint8Array) return value
-  return Buffer.from(String(value))
+  return value === null || value === undefined ? undefined : bytesOf(value)
 }
 
 /**
@@ -141,7 +61,9 @@ function toBytes(value: unknown): Uint8Array | undefined {
  * await client.connect()
  * const sessions = new SessionManager({ store: new RedisStore(client) })
  */
-export class RedisStore implements IterableStore, Disposable {
+export class RedisStore
+  implements TouchStore, CompareAndSetStore, EndingStore, OwnerIndexStore, IterableStore, Disposable
+{
   readonly #conn: RedisConnection
   readonly #prefix: string
   readonly #timeout: number
@@ -150,18 +72,13 @@ export class RedisStore implements IterableStore, Disposable {
   #closed = false
 
   constructor(client: RedisClient, options: RedisStoreOptions = {}) {
+    checkOptionKeys('RedisStore', options, OPTION_NAMES)
     const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX
     if (typeof prefix !== 'string') {
       throw new TypeError(`RedisStore: prefix must be a string, got ${typeof prefix}`)
     }
-    const timeout = options.timeout ?? 2_000
-    if (!Number.isFinite(timeout) || timeout <= 0) {
-      throw new RangeError(`RedisStore: timeout must be a positive number of ms, got ${timeout}`)
-    }
-    const scanCount = options.scanCount ?? 100
-    if (!Number.isSafeInteger(scanCount) || scanCount < 1) {
-      throw new RangeError(`RedisStore: scanCount must be a positive integer, got ${scanCount}`)
-    }
+    const timeout = positiveMs('RedisStore', 'timeout', options.timeout, 2_000)
+    const scanCount = positiveInteger('RedisStore', 'scanCount', options.scanCount, 100)
     this.#prefix = prefix
     this.#timeout = timeout
     this.#scanCount = String(scanCount)
@@ -202,7 +119,7 @@ export class RedisStore implements IterableStore, Disposable {
       const removed = await this.#run('commit', ['DEL', redisKey])
       return mode === 'update' ? Number(removed) > 0 : true
     }
-    const args: Array<string | Buffer> = ['SET', redisKey, asBuffer(data), 'PX', String(ttl)]
+    const args: Array<string | Buffer> = ['SET', redisKey, toBuffer(data), 'PX', String(ttl)]
     if (mode === 'insert') args.push('NX')
     else if (mode === 'update') args.push('XX')
     return (await this.#run('commit', args)) !== null
@@ -229,7 +146,7 @@ export class RedisStore implements IterableStore, Disposable {
       'commit',
       REPLACE,
       [this.#prefix + key],
-      [asBuffer(expected), asBuffer(data), String(ttlOf(expiry))],
+      [toBuffer(expected), toBuffer(data), String(ttlOf(expiry))],
     )
     if (reply === null || reply === undefined) return undefined
     if (typeof reply === 'number' || typeof reply === 'bigint') return true
@@ -478,6 +395,9 @@ function ttlOf(expiry: Date): number {
   return Math.ceil(ms - Date.now())
 }
 
-function asBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-}
+const OPTION_NAMES = [
+  'prefix',
+  'timeout',
+  'scanCount',
+  'waitForReplicas',
+] as const satisfies readonly (keyof RedisStoreOptions)[]

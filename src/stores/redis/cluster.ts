@@ -1,4 +1,4 @@
-import type { NodeSend } from './redis-client.js'
+import type { NodeSend } from './client.js'
 
 const SLOTS = 16_384
 // Rounds of re-reading slots that moved while they were read, before giving up on one walk.

@@ -1,176 +1,40 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { StoreError } from '../errors.js'
-import { ExpiredListeners } from '../expired.js'
-import type { CommitMode, DeviceInfo, EndReason, IterableStore, OwnedSession } from '../store.js'
-import { toEndReason } from '../store.js'
-import { withTimeout } from './timeout.js'
-
-/** One statement as the store sends it: pg's query config (a named statement is prepared once per connection). */
-export interface PostgresQuery {
-  name?: string
-  text: string
-  values?: unknown[]
-  /** pg's per-query read timeout, so a connection stuck on a dead server is released. */
-  query_timeout?: number
-}
-
-/** The part of a query result the store reads. */
-export interface PostgresResult {
-  rows: unknown[]
-  rowCount: number | null
-}
-
-/** The one method the store calls: `query(config)` of a pg `Pool` (recommended) or `Client`. */
-export interface PostgresClient {
-  query(config: PostgresQuery): Promise<PostgresResult>
-}
-
-/** Options for {@link PostgresStore}. */
-export interface PostgresStoreOptions {
-  /** How often expired rows are deleted, in ms; 0 disables the timer. @default 300_000 (5 min, as postgresstore) */
-  cleanupInterval?: number
-  /** Rows deleted per batch by `deleteExpired`, so no statement holds locks on many rows. @default 500 */
-  cleanupBatchSize?: number
-  /** Create the table and its expiry index on first use when missing; with false a missing table is a StoreError. @default true */
-  createTable?: boolean
-  /** The table; a plain identifier (letters, digits, `_`), optionally schema-qualified (`auth.sessions`). @default 'sessions' */
-  tableName?: string
-  /** How long one operation may take before it rejects with a StoreError, in ms. @default 2_000 */
-  timeout?: number
-  /** Receives a failed timed cleanup; the timer keeps running. @default logs with console.error */
-  onCleanupError?: (error: StoreError) => void
-}
-
-/** The default table name, the one Go's postgresstore and pgxstore read. */
-export const DEFAULT_POSTGRES_TABLE = 'sessions'
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
-
-/** The exact schema of Go's postgresstore for `table` (two idempotent statements). */
-export function postgresSchemaSQL(table: string): { table: string; index: string } {
-  return {
-    table: `CREATE TABLE IF NOT EXISTS ${table} (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`,
-    index: `CREATE INDEX IF NOT EXISTS ${indexName(table)} ON ${table} (expiry)`,
-  }
-}
-
-/** The table beside `table` (same schema) that remembers recently renewed or destroyed keys; Go never reads it. */
-export function postgresEndedTableName(table: string): string {
-  return `${table}_ended`
-}
-
-/** The schema of the ended-keys table (two idempotent statements). */
-export function postgresEndedSchemaSQL(table: string): { table: string; index: string } {
-  const ended = postgresEndedTableName(table)
-  return {
-    table: `CREATE TABLE IF NOT EXISTS ${ended} (token TEXT PRIMARY KEY, reason TEXT NOT NULL, expiry TIMESTAMPTZ NOT NULL)`,
-    index: `CREATE INDEX IF NOT EXISTS ${indexName(ended)} ON ${ended} (expiry)`,
-  }
-}
-
-/** The owner-index table beside `table`; Go never reads it, but its deletes reach it by trigger. */
-export function postgresOwnersTableName(table: string): string {
-  return `${table}_owners`
-}
-
-/**
- * The owner index: a table keyed by token, an index by owner, and a row trigger that removes a
- * token's entry whenever its session row is deleted, by anyone (Go's Destroy and cleanup too).
- */
-export function postgresOwnersSchemaSQL(table: string): string[] {
-  const owners = postgresOwnersTableName(table)
-  const base = table.slice(table.lastIndexOf('.') + 1)
-  const fn = `${table}_owners_follow`
-  return [
-    `CREATE TABLE IF NOT EXISTS ${owners} (token TEXT PRIMARY KEY, owner TEXT NOT NULL, created TIMESTAMPTZ NOT NULL, seen TIMESTAMPTZ NOT NULL, user_agent TEXT, ip TEXT)`,
-    `CREATE INDEX IF NOT EXISTS ${base}_owners_owner_idx ON ${owners} (owner)`,
-    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM ${owners} WHERE token = OLD.token; RETURN OLD; END $$`,
-    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '${base}_owners_follow' AND tgrelid = '${table}'::regclass) THEN CREATE TRIGGER ${base}_owners_follow AFTER DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}(); END IF; END $$`,
-  ]
-}
-
-// The index lives in the table's schema, so its name is never qualified.
-function indexName(table: string): string {
-  return `${table.slice(table.lastIndexOf('.') + 1)}_expiry_idx`
-}
-
-function checkTableName(name: string): string {
-  const parts = typeof name === 'string' ? name.split('.') : []
-  if (parts.length < 1 || parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
-    throw new RangeError(
-      `PostgresStore: tableName must be an identifier matching ${IDENTIFIER}, optionally schema-qualified, got ${JSON.stringify(name)}`,
-    )
-  }
-  return name
-}
-
-// Liveness and cleanup use the database clock, strict on both sides, as postgresstore.
-function statementsSQL(t: string) {
-  const live = 'current_timestamp < expiry'
-  const ended = postgresEndedTableName(t)
-  const owners = postgresOwnersTableName(t)
-  return {
-    find: `SELECT data FROM ${t} WHERE token = $1 AND ${live}`,
-    upsert: `INSERT INTO ${t} (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`,
-    // A brand-new token may take over a row only once that row has expired.
-    insert: `INSERT INTO ${t} AS s (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry WHERE NOT (current_timestamp < s.expiry)`,
-    update: `UPDATE ${t} SET data = $2, expiry = $3 WHERE token = $1`,
-    touch: `UPDATE ${t} SET expiry = $2 WHERE token = $1 AND ${live}`,
-    // Compare-and-set on the whole blob, so a merge notices every other writer, Go's included.
-    replace: `UPDATE ${t} SET data = $2, expiry = $3 WHERE token = $1 AND data = $4 AND ${live}`,
-    // One statement, so the row's removal and the key's memory commit together.
-    end: `WITH gone AS (DELETE FROM ${t} WHERE token = $1::text RETURNING data, ${live} AS live), mark AS (INSERT INTO ${ended} (token, reason, expiry) SELECT $1::text, $2::text, $3::timestamptz FROM gone WHERE live ON CONFLICT (token) DO UPDATE SET reason = EXCLUDED.reason, expiry = EXCLUDED.expiry) SELECT data FROM gone WHERE live`,
-    ended: `SELECT reason FROM ${ended} WHERE token = $1 AND ${live}`,
-    deleteEndedBatch: `DELETE FROM ${ended} WHERE token IN (SELECT token FROM ${ended} WHERE expiry < current_timestamp LIMIT $1)`,
-    setOwner: `INSERT INTO ${owners} (token, owner, created, seen, user_agent, ip) VALUES ($1, $2, $3, $3, $4, $5) ON CONFLICT (token) DO UPDATE SET owner = EXCLUDED.owner, created = EXCLUDED.created, seen = EXCLUDED.seen, user_agent = EXCLUDED.user_agent, ip = EXCLUDED.ip`,
-    unsetOwner: `DELETE FROM ${owners} WHERE token = $1`,
-    // Joined with the live sessions, so an expired row not yet swept is never listed.
-    listOwned: `SELECT o.token, o.created, o.seen, o.user_agent, o.ip, s.expiry FROM ${owners} o JOIN ${t} s ON s.token = o.token WHERE o.owner = $1 AND current_timestamp < s.expiry`,
-    touchOwned: `UPDATE ${owners} SET seen = $2 WHERE token = $1`,
-    delete: `DELETE FROM ${t} WHERE token = $1`,
-    all: `SELECT token, data FROM ${t} WHERE ${live}`,
-    deleteBatch: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry < current_timestamp LIMIT $1)`,
-    exists: 'SELECT to_regclass($1) IS NOT NULL AS present',
-  }
-}
-
-type StatementName = keyof ReturnType<typeof statementsSQL>
-
-const logCleanupError = (error: StoreError): void => {
-  console.error('sessionkit: PostgresStore cleanup failed:', error)
-}
-
-function toBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value
-  return new TextEncoder().encode(String(value))
-}
-
-// pg binds a Buffer as binary without a copy; a plain Uint8Array view is wrapped, not copied.
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-}
-
-function advice(err: unknown, table: string): string {
-  const code = (err as { code?: unknown } | null)?.code
-  if (code === '42P01') {
-    return `the table "${table}" does not exist: create it with the schema in docs/stores.md, or construct the store with createTable: true`
-  }
-  if (code === '42501') {
-    return 'the database user lacks a privilege: it needs SELECT, INSERT, UPDATE and DELETE on the table (and CREATE on the schema for createTable)'
-  }
-  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') {
-    return 'the PostgreSQL server cannot be reached; requests recover by themselves once it is back'
-  }
-  return 'see the driver error in `cause`'
-}
-
-function toPostgresStoreError(err: unknown, operation: string, table: string): StoreError {
-  if (err instanceof StoreError) return err
-  const detail = err instanceof Error ? err.message : String(err)
-  return new StoreError(`PostgresStore ${operation} failed: ${detail} (${advice(err, table)})`, {
-    cause: err,
-  })
-}
+import { StoreError } from '../../errors.js'
+import type {
+  CommitMode,
+  CompareAndSetStore,
+  DeviceInfo,
+  EndingStore,
+  EndReason,
+  ExpiryEventsStore,
+  IterableStore,
+  OwnedSession,
+  OwnerIndexStore,
+  TouchStore,
+} from '../../store.js'
+import { toEndReason } from '../../store.js'
+import { toBuffer, toBytes } from '../kit/bytes.js'
+import { CleanupTimer, cleanupInterval } from '../kit/cleanup.js'
+import { checkOptionKeys, positiveInteger, positiveMs } from '../kit/options.js'
+import { withTimeout } from '../kit/timeout.js'
+import { logCleanupError, toPostgresStoreError } from './errors.js'
+import type { StatementName } from './sql.js'
+import {
+  checkTableName,
+  DEFAULT_POSTGRES_TABLE,
+  indexName,
+  postgresEndedSchemaSQL,
+  postgresEndedTableName,
+  postgresOwnersSchemaSQL,
+  postgresSchemaSQL,
+  statementsSQL,
+} from './sql.js'
+import type {
+  PostgresClient,
+  PostgresQuery,
+  PostgresResult,
+  PostgresStoreOptions,
+} from './types.js'
 
 /**
  * A session store on PostgreSQL through a pg `Pool`, schema- and data-compatible with Go's
@@ -189,7 +53,16 @@ function toPostgresStoreError(err: unknown, operation: string, table: string): S
  * pool.on('error', (err) => console.error('postgres:', err.message))
  * const sessions = new SessionManager({ store: new PostgresStore(pool) })
  */
-export class PostgresStore implements IterableStore, Disposable {
+export class PostgresStore
+  implements
+    TouchStore,
+    CompareAndSetStore,
+    EndingStore,
+    OwnerIndexStore,
+    IterableStore,
+    ExpiryEventsStore,
+    Disposable
+{
   readonly #client: PostgresClient
   readonly #table: string
   readonly #batchSize: number
@@ -201,12 +74,7 @@ export class PostgresStore implements IterableStore, Disposable {
   #schema: Promise<void> | undefined
   #ownersReady: Promise<void> | undefined
   #schemaReady: boolean
-  #timer: NodeJS.Timeout | undefined
-  readonly #expired = new ExpiredListeners()
-  #sweeping: Promise<number> | undefined
-  // The running sweep was started by the timer, and stopCleanup asked it to end.
-  #timedSweep = false
-  #stopSweep = false
+  readonly #cleanup: CleanupTimer
   #closed = false
 
   constructor(client: PostgresClient, options: PostgresStoreOptions = {}) {
@@ -215,22 +83,15 @@ export class PostgresStore implements IterableStore, Disposable {
         'PostgresStore: client must be a pg Pool or Client (an object with query())',
       )
     }
-    const interval = options.cleanupInterval ?? 300_000
-    if (!Number.isFinite(interval) || interval < 0) {
-      throw new RangeError(
-        `PostgresStore: cleanupInterval must be a non-negative number of ms, got ${interval}`,
-      )
-    }
-    const batch = options.cleanupBatchSize ?? 500
-    if (!Number.isSafeInteger(batch) || batch < 1) {
-      throw new RangeError(
-        `PostgresStore: cleanupBatchSize must be a positive integer, got ${batch}`,
-      )
-    }
-    const timeout = options.timeout ?? 2_000
-    if (!Number.isFinite(timeout) || timeout <= 0) {
-      throw new RangeError(`PostgresStore: timeout must be a positive number of ms, got ${timeout}`)
-    }
+    checkOptionKeys('PostgresStore', options, OPTION_NAMES)
+    const interval = cleanupInterval('PostgresStore', options.cleanupInterval, 300_000)
+    const batch = positiveInteger(
+      'PostgresStore',
+      'cleanupBatchSize',
+      options.cleanupBatchSize,
+      500,
+    )
+    const timeout = positiveMs('PostgresStore', 'timeout', options.timeout, 2_000)
     this.#client = client
     this.#table = checkTableName(options.tableName ?? DEFAULT_POSTGRES_TABLE)
     this.#batchSize = batch
@@ -245,17 +106,11 @@ export class PostgresStore implements IterableStore, Disposable {
       names[key] = `sessionkit_${this.#table}_${key}`
     }
     this.#names = names
-    if (interval > 0) {
-      this.#timer = setInterval(() => {
-        // A sweep deleteExpired() started is joined, and stays the caller's.
-        if (this.#sweeping === undefined) this.#timedSweep = true
-        this.deleteExpired().then(
-          (count) => this.#expired.report(count),
-          (err: unknown) => this.#reportCleanupError(err),
-        )
-      }, interval)
-      this.#timer.unref()
-    }
+    this.#cleanup = new CleanupTimer(
+      interval,
+      (stopping) => this.#sweep(stopping),
+      (err) => this.#onCleanupError(toPostgresStoreError(err, 'cleanup', this.#table)),
+    )
   }
 
   /** The table this store reads and writes. */
@@ -381,16 +236,12 @@ export class PostgresStore implements IterableStore, Disposable {
    * StoreError when a batch fails; earlier batches stay done.
    */
   deleteExpired(): Promise<number> {
-    this.#sweeping ??= this.#sweep().finally(() => {
-      this.#sweeping = undefined
-      this.#timedSweep = false
-    })
-    return this.#sweeping
+    return this.#cleanup.run()
   }
 
   /** Calls `listener` with the number of expired sessions each timed cleanup removed (see `Store#onExpired`). */
   onExpired(listener: (count: number) => void): void {
-    this.#expired.add(listener)
+    this.#cleanup.onExpired(listener)
   }
 
   /**
@@ -400,14 +251,7 @@ export class PostgresStore implements IterableStore, Disposable {
    * runs on to its end).
    */
   stopCleanup(): Promise<void> {
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    if (this.#timedSweep) this.#stopSweep = true
-    const running = this.#timedSweep ? this.#sweeping : undefined
-    return (running ?? Promise.resolve(0)).then(
-      () => {},
-      () => {},
-    )
+    return this.#cleanup.stop()
   }
 
   /**
@@ -416,25 +260,24 @@ export class PostgresStore implements IterableStore, Disposable {
    */
   close(): void {
     this.#closed = true
-    this.stopCleanup()
+    void this.stopCleanup()
   }
 
   [Symbol.dispose](): void {
     this.close()
   }
 
-  async #sweep(): Promise<number> {
-    this.#stopSweep = false
+  async #sweep(stopping: () => boolean): Promise<number> {
     let total = 0
     for (;;) {
-      if (this.#closed || this.#stopSweep) return total
+      if (this.#closed || stopping()) return total
       const deleted = (await this.#run('cleanup', 'deleteBatch', [this.#batchSize])).rowCount ?? 0
       total += deleted
       if (deleted < this.#batchSize) break
       await yieldToEventLoop()
     }
     for (;;) {
-      if (this.#closed || this.#stopSweep) return total
+      if (this.#closed || stopping()) return total
       const result = await this.#run('cleanup', 'deleteEndedBatch', [this.#batchSize])
       if ((result.rowCount ?? 0) < this.#batchSize) return total
       await yieldToEventLoop()
@@ -527,15 +370,16 @@ export class PostgresStore implements IterableStore, Disposable {
       }
     }
   }
-
-  #reportCleanupError(err: unknown): void {
-    try {
-      this.#onCleanupError(toPostgresStoreError(err, 'cleanup', this.#table))
-    } catch {
-      // A throwing error handler must not take the timer, or the process, down with it.
-    }
-  }
 }
+
+const OPTION_NAMES = [
+  'cleanupInterval',
+  'cleanupBatchSize',
+  'createTable',
+  'tableName',
+  'timeout',
+  'onCleanupError',
+] as const satisfies readonly (keyof PostgresStoreOptions)[]
 
 function isoString(expiry: Date): string {
   if (Number.isNaN(expiry.getTime()))

@@ -1,4 +1,4 @@
-import { StoreError } from '../errors.js'
+import { StoreError } from '../../errors.js'
 
 // Error replies that describe a moment, not the setup: a server loading its data, a busy script,
 // a cluster electing a new master or moving a slot.
