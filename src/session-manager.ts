@@ -9,14 +9,15 @@ import { IdleRefresh } from './manager/idle-refresh.js'
 import type { IterateResult } from './manager/load.js'
 import { Loader } from './manager/load.js'
 import { OwnerIndex } from './manager/owner-index.js'
+import { Responder } from './manager/respond.js'
 import { TokenTransport } from './manager/transport.js'
 import type { ErrorHandler, ResolvedOptions, SessionManagerOptions } from './options.js'
 import { resolveOptions } from './options.js'
 import type { Owner, SessionInfo } from './owners.js'
 import type { HeaderSink } from './response-headers.js'
 import { writeSessionHeaders } from './response-headers.js'
-import type { SessionData, SessionHost, SessionState } from './session.js'
-import { kState, REMEMBER_ME_KEY, type Session } from './session.js'
+import type { SessionData, SessionHost } from './session.js'
+import { kState, type Session } from './session.js'
 import type { DeviceInfo, Store } from './store.js'
 import { hashToken } from './token.js'
 
@@ -38,6 +39,7 @@ export class SessionManager<Data extends object = SessionData> {
   readonly #loader: Loader<Data>
   readonly #committer: Committer<Data>
   readonly #owners: OwnerIndex<Data>
+  readonly #responder: Responder<Data>
   readonly #listeners = new Listeners<Data>()
   // A symbol property, not a WeakMap: short-lived WeakMap keys cost the garbage collector more
   // per request than the property store, even on Express's prototype-swapped requests.
@@ -74,6 +76,7 @@ export class SessionManager<Data extends object = SessionData> {
       destroyed: (session) =>
         this.#listeners.emit('destroyed', { session: session as Session<Data> }),
     }
+    this.#responder = new Responder(committer, this.#idle, this.#transport)
     this.#loader = new Loader(resolved, gateway, host, this.#idle, this.#owners, this.#transport)
     this.requestHeader = this.#transport.requestHeader
     this.responseHeader = this.#transport.responseHeader
@@ -156,31 +159,7 @@ export class SessionManager<Data extends object = SessionData> {
    * is needed.
    */
   commitResponse(session: Session<Data>): string | undefined | Promise<string | undefined> {
-    const state = session[kState]
-    state.sealed = true
-    if (state.status === 'unmodified') return undefined
-    if (state.refused !== undefined) {
-      // No cookie at all, not even a deletion: it would log out a browser that signed in anew.
-      this.#committer.refuse(session, state.refused, true)
-      return undefined
-    }
-    if (state.status === 'destroyed') {
-      // Signed out on the very request that moved it: the old session must go too, or the next
-      // request would move it over again and undo the logout.
-      if (state.bridged !== undefined) return this.#finishBridged(state, this.#transport.ended())
-      return this.#transport.ended()
-    }
-    // Nothing changed (or a put left the bytes as stored, the seed's /put) and the expiry moved
-    // recently: neither a touch nor a cookie is worth it.
-    if (
-      state.stored &&
-      this.#idle.recently(state.key, state.values) &&
-      !this.#committer.changedSinceSaved(state)
-    ) {
-      state.dirty = false
-      return undefined
-    }
-    return this.#commitAndRespond(session)
+    return this.#responder.respond(session)
   }
 
   /**
@@ -292,34 +271,6 @@ export class SessionManager<Data extends object = SessionData> {
   /** Signs out one of `owner`'s sessions by its `SessionInfo.id`; resolves false for an unknown id. */
   revoke(owner: Owner, id: string): Promise<boolean> {
     return this.#owners.revoke(owner, id)
-  }
-
-  async #finishBridged(state: SessionState, value: string): Promise<string> {
-    const bridged = state.bridged as NonNullable<SessionState['bridged']>
-    state.bridged = undefined
-    state.extraCookies = await bridged.finish(undefined)
-    return value
-  }
-
-  async #commitAndRespond(session: Session<Data>): Promise<string | undefined> {
-    const state = session[kState]
-    const bridged = state.bridged
-    let result: CommitResult
-    try {
-      result = await this.#committer.commit(session)
-    } catch (err) {
-      bridged?.abandon()
-      throw err
-    }
-    const { token, expiry, committed } = result
-    if (bridged !== undefined) {
-      state.bridged = undefined
-      if (committed) state.extraCookies = await bridged.finish(token)
-      else bridged.abandon()
-    }
-    if (!committed) return undefined
-    this.#idle.note(state.key, state.values)
-    return this.#transport.live(token, expiry.getTime(), state.values.get(REMEMBER_ME_KEY) === true)
   }
 }
 

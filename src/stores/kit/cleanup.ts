@@ -50,14 +50,8 @@ export class CleanupTimer {
 
   /** Runs a sweep now, or joins the one running; resolves how many sessions it removed. */
   run(): Promise<number> {
-    if (this.#running !== undefined) return this.#running
-    this.#stopping = false
-    const running = (async () => this.#sweep(() => this.#stopping))().finally(() => {
-      this.#running = undefined
-      this.#timed = false
-    })
-    this.#running = running
-    return running
+    const outcome = this.#running ?? this.#start()
+    return typeof outcome === 'number' ? Promise.resolve(outcome) : outcome
   }
 
   /** Calls `listener` with the count of each timed sweep that removed something. */
@@ -81,18 +75,45 @@ export class CleanupTimer {
     )
   }
 
+  // A sweep that finishes synchronously (in memory) is reported at once, as it ran.
+  #start(): number | Promise<number> {
+    this.#stopping = false
+    let outcome: number | Promise<number>
+    try {
+      outcome = this.#sweep(() => this.#stopping)
+    } catch (err) {
+      this.#timed = false
+      return Promise.reject(err)
+    }
+    if (typeof outcome === 'number') {
+      this.#timed = false
+      return outcome
+    }
+    const running = outcome.finally(() => {
+      this.#running = undefined
+      this.#timed = false
+    })
+    this.#running = running
+    return running
+  }
+
   #tick(): void {
     // A sweep a caller started is joined, and stays the caller's.
     if (this.#running === undefined) this.#timed = true
-    this.run().then(
-      (count) => this.#expired.report(count),
-      (err: unknown) => {
-        try {
-          this.#onError(err)
-        } catch {
-          // A throwing error handler must not take the timer, or the process, down with it.
-        }
-      },
-    )
+    const outcome = this.#running ?? this.#start()
+    if (typeof outcome === 'number') this.#expired.report(outcome)
+    else
+      outcome.then(
+        (count) => this.#expired.report(count),
+        (err: unknown) => this.#fail(err),
+      )
+  }
+
+  #fail(err: unknown): void {
+    try {
+      this.#onError(err)
+    } catch {
+      // A throwing error handler must not take the timer, or the process, down with it.
+    }
   }
 }
