@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { readdir, readlink } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -6,11 +7,15 @@ import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gobCodec } from '../src/gob/index.ts'
 import { SessionManager, type Store } from '../src/index.ts'
+import { handleOf } from '../src/owners.ts'
 import { PostgresStore } from '../src/stores/postgres/index.ts'
 import { RedisStore } from '../src/stores/redis/index.ts'
 import { openSQLiteStore } from '../src/stores/sqlite.ts'
+import { hashToken } from '../src/token.ts'
 import { tempDir } from './fixtures/sqlite-temp.ts'
-import { BIN, cli, jsonLines, type Result } from './helpers/cli.ts'
+import { BIN, cli, cliClosingAfter, jsonLines, type Result } from './helpers/cli.ts'
+import { connectCluster } from './helpers/redis-cluster.ts'
+import { connect, DEFAULT_DRIVER } from './helpers/sqlite-drivers.ts'
 import { named, serviceUrl } from './services.ts'
 
 // A command's JSON output; a failed command fails here with its own message.
@@ -208,7 +213,7 @@ for (const { title, skip, target: make } of targets) {
       expect(missing.stderr).toMatch(/no live session/)
     })
 
-    it('export | import: moves every live session into another store, skipping ones already there', async () => {
+    it('export | import: moves every live session into a SQLite file import creates, skipping ones already there', async () => {
       const exported = await cli(['export', t.url, ...extra(t)])
       expect(exported.code).toBe(0)
       const rows = jsonLines(exported.stdout)
@@ -220,11 +225,16 @@ for (const { title, skip, target: make } of targets) {
       })
       const other = tempDir('sessionkit-cli-import-')
       try {
-        openSQLiteStore(other.file, { cleanupInterval: 0 }).close()
+        expect(existsSync(other.file)).toBe(false)
         const first = await cli(['import', `sqlite:${other.file}`, '--json'], {
           input: exported.stdout,
         })
         expect(parsed(first)).toEqual({ written: 6, skipped: 0, expired: 0 })
+        // Made as openSQLiteStore makes a file: WAL, not the rollback journal a bare open leaves.
+        const made = connect(DEFAULT_DRIVER, other.file)
+        expect(made.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+        expect(made.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 6 })
+        made.close()
         const again = await cli(['import', `sqlite:${other.file}`, '--json'], {
           input: exported.stdout,
         })
@@ -269,6 +279,32 @@ for (const { title, skip, target: make } of targets) {
       expect(left.map((r) => r.key).sort()).toEqual([tokens[0], tokens[1], tokens[5]].sort())
     })
 
+    it('show and revoke take the handle list prints, and so does --except', async () => {
+      // Left by the revoke test: tokens 0 (ada), 1 (bob) and 5 (Go, no owner).
+      const listed = jsonLines((await cli(['list', t.url, ...extra(t), '--json'])).stdout)
+      const handles = [tokens[0], tokens[1], tokens[5]].map((token) => handleOf(token as string))
+      expect(listed.map((r) => r.handle).sort()).toEqual([...handles].sort())
+      const [ada, bob, go] = handles as [string, string, string]
+      const shown = parsed(await cli(['show', ...extra(t), '--json', '--', t.url, bob]))
+      expect(shown).toMatchObject({ handle: bob, owner: 'bob', values: { userId: 'bob', n: 1 } })
+      const kept = await cli(['revoke', t.url, '--owner', 'ada', `--except=${ada}`, ...extra(t)])
+      expect(kept.stdout).toBe('revoked 0 sessions\n')
+      expect(parsed(await cli(['revoke', ...extra(t), '--json', '--', t.url, go]))).toEqual({
+        revoked: 1,
+      })
+      for (const command of ['show', 'revoke']) {
+        const gone = await cli([command, ...extra(t), '--', t.url, go])
+        expect(gone.code, command).toBe(1)
+        expect(gone.stderr, command).toBe(
+          `sessionkit ${command}: no live session for that token or handle\n`,
+        )
+      }
+      const left = jsonLines(
+        (await cli(['list', t.url, ...extra(t), '--json', '--show-tokens'])).stdout,
+      )
+      expect(left.map((r) => r.key).sort()).toEqual([tokens[0], tokens[1]].sort())
+    })
+
     it('prune: deletes the expired rows and says how many', async () => {
       const out = await cli(['prune', t.url, ...extra(t), '--json'])
       expect(out.code).toBe(0)
@@ -276,6 +312,68 @@ for (const { title, skip, target: make } of targets) {
       const stats = parsed(await cli(['stats', t.url, ...extra(t), '--json']))
       expect(stats.expired).toBe(0)
     })
+
+    it('hashTokenInStore: a session by its token with --hash-tokens, by its handle either way', async () => {
+      const store = t.store()
+      const hashed = new SessionManager<{ n: number }>({ store, hashTokenInStore: true })
+      const s = await hashed.load('')
+      s.put('n', 7)
+      const { token } = await hashed.commit(s)
+      await store.close()
+      // The handle is of the store key, the token's hash, as list and listOwned compute it.
+      const handle = handleOf(hashToken(token))
+      const listed = jsonLines((await cli(['list', t.url, ...extra(t), '--json'])).stdout)
+      expect(listed.map((r) => r.handle)).toContain(handle)
+      const byToken = await cli([
+        'show',
+        ...extra(t),
+        '--hash-tokens',
+        '--json',
+        '--',
+        t.url,
+        token,
+      ])
+      expect(parsed(byToken)).toMatchObject({ handle, values: { n: 7 } })
+      for (const flags of [[], ['--hash-tokens']]) {
+        const byHandle = await cli(['show', ...extra(t), ...flags, '--json', '--', t.url, handle])
+        expect(parsed(byHandle), flags.join()).toMatchObject({ handle, values: { n: 7 } })
+      }
+      // The raw token is not a key of this store: without --hash-tokens it names nothing.
+      expect((await cli(['show', ...extra(t), '--', t.url, token])).code).toBe(1)
+      const revoked = await cli([
+        'revoke',
+        ...extra(t),
+        '--hash-tokens',
+        '--json',
+        '--',
+        t.url,
+        handle,
+      ])
+      expect(parsed(revoked)).toEqual({ revoked: 1 })
+    })
+
+    it('list and export read more than a page (1,200 sessions, one expiry) without repeats or gaps', async () => {
+      await t.reset()
+      const store = t.store()
+      const expiry = new Date(Date.now() + 3_600_000)
+      const data = new TextEncoder().encode('{"d":0,"v":{}}')
+      const keys = Array.from({ length: 1_200 }, (_, i) => `page-${String(i).padStart(4, '0')}`)
+      for (let i = 0; i < keys.length; i += 100) {
+        await Promise.all(keys.slice(i, i + 100).map((k) => store.commit(k, data, expiry)))
+      }
+      await store.close()
+      const listed = jsonLines(
+        (await cli(['list', t.url, ...extra(t), '--json', '--show-tokens', '--limit', '5000']))
+          .stdout,
+      )
+      expect(listed.map((r) => r.key).sort()).toEqual(keys)
+      const limited = jsonLines(
+        (await cli(['list', t.url, ...extra(t), '--json', '--limit', '700'])).stdout,
+      )
+      expect(new Set(limited.map((r) => r.handle)).size).toBe(700)
+      const exported = jsonLines((await cli(['export', t.url, ...extra(t)])).stdout)
+      expect(exported.map((r) => r.key).sort()).toEqual(keys)
+    }, 60_000)
   })
 }
 
@@ -289,6 +387,11 @@ describe('sessionkit CLI usage', () => {
       expect(help.code, command).toBe(0)
       expect(help.stdout, command).toMatch(new RegExp(`^sessionkit ${command} <store>`))
     }
+    expect(main.stdout).toContain('sessionkit show <store> <token|handle>')
+    expect(main.stdout).toMatch(/A handle \(what list prints[\s\S]*reading every session's key/)
+    expect((await cli(['import', '--help'])).stdout).toMatch(
+      /missing[\s\S]*is created as\s+openSQLiteStore/,
+    )
   })
 
   it.each([
@@ -299,7 +402,7 @@ describe('sessionkit CLI usage', () => {
     [['list', 'sqlite:x.db', '--limit', 'ten'], /--limit must be a positive integer, got 'ten'/],
     [['stats', 'sqlite:x.db', '--owner', 'a'], /'--owner' is not an option of stats/],
     [['list', 'sqlite:x.db', '--frob'], /Unknown option '--frob'/],
-    [['show', 'sqlite:x.db'], /missing <token>/],
+    [['show', 'sqlite:x.db'], /missing <token\|handle>/],
     [['revoke', 'sqlite:x.db', 't', 'u'], /unexpected argument 'u'/],
     [['stats', 'sqlite:x.db', '--prefix', 'p:'], /--prefix is for Redis/],
   ])('exits 2 on bad usage, naming the argument: %j', async (args, message) => {
@@ -321,7 +424,9 @@ describe('sessionkit CLI usage', () => {
   it('exits 1 with a clear message when the store cannot be opened', async () => {
     const missing = await cli(['stats', 'sqlite:/nonexistent/sessions.db'])
     expect(missing.code).toBe(1)
-    expect(missing.stderr).toMatch(/no SQLite file at "\/nonexistent\/sessions.db"/)
+    expect(missing.stderr).toMatch(
+      /no SQLite file at "\/nonexistent\/sessions.db" \(only import creates one\)/,
+    )
     const tmp = tempDir('sessionkit-cli-notable-')
     try {
       const db = openSQLiteStore(tmp.file, { cleanupInterval: 0, tableName: 'other' })
@@ -500,3 +605,170 @@ describe('sessionkit prune on a large SQLite file while an app keeps writing', (
     }
   }, 180_000)
 })
+
+describe('sessionkit import into a SQLite file that is not there', () => {
+  const line = (key: string) =>
+    `${JSON.stringify({ key, expiresAt: new Date(Date.now() + 60_000).toISOString(), data: Buffer.from('{"d":0,"v":{}}').toString('base64') })}\n`
+
+  it('makes an empty (touched) file a WAL sessions file, as openSQLiteStore would', async () => {
+    const tmp = tempDir('sessionkit-cli-touched-')
+    try {
+      writeFileSync(tmp.file, '')
+      const out = await cli(['import', `sqlite:${tmp.file}`, '--json'], { input: line('a') })
+      expect(parsed(out)).toEqual({ written: 1, skipped: 0, expired: 0 })
+      const db = connect(DEFAULT_DRIVER, tmp.file)
+      expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+      expect(db.prepare('SELECT token FROM sessions').all()).toEqual([{ token: 'a' }])
+      db.close()
+    } finally {
+      tmp.remove()
+    }
+  })
+
+  it('creates the file under --table with that table', async () => {
+    const tmp = tempDir('sessionkit-cli-table-')
+    try {
+      const out = await cli(['import', `sqlite:${tmp.file}`, '--table', 'web_sessions', '--json'], {
+        input: line('a'),
+      })
+      expect(parsed(out)).toEqual({ written: 1, skipped: 0, expired: 0 })
+      const db = connect(DEFAULT_DRIVER, tmp.file)
+      expect(db.prepare('SELECT token FROM web_sessions').all()).toEqual([{ token: 'a' }])
+      db.close()
+    } finally {
+      tmp.remove()
+    }
+  })
+
+  it('says the folder does not exist when it does not, and creates nothing', async () => {
+    const tmp = tempDir('sessionkit-cli-nofolder-')
+    try {
+      const file = `${tmp.dir}/missing/sessions.db`
+      const out = await cli(['import', `sqlite:${file}`], { input: line('a') })
+      expect(out.code).toBe(1)
+      expect(out.stderr).toBe(
+        `sessionkit import: cannot create ${JSON.stringify(file)}: the folder ${JSON.stringify(`${tmp.dir}/missing`)} does not exist (create it first)\n`,
+      )
+      expect(existsSync(`${tmp.dir}/missing`)).toBe(false)
+    } finally {
+      tmp.remove()
+    }
+  })
+
+  it.each([['stats'], ['list'], ['show', 'tok'], ['revoke', 'tok'], ['prune'], ['export']])(
+    '%s refuses a missing file and creates none',
+    async (command, ...args) => {
+      const tmp = tempDir('sessionkit-cli-refuse-')
+      try {
+        const out = await cli([command, `sqlite:${tmp.file}`, ...args])
+        expect(out.code).toBe(1)
+        expect(out.stderr).toBe(
+          `sessionkit ${command}: no SQLite file at ${JSON.stringify(tmp.file)} (only import creates one)\n`,
+        )
+        expect(existsSync(tmp.file)).toBe(false)
+      } finally {
+        tmp.remove()
+      }
+    },
+  )
+
+  it('refuses a folder given as the file, for import too', async () => {
+    const tmp = tempDir('sessionkit-cli-dir-')
+    try {
+      mkdirSync(`${tmp.dir}/sessions.db`)
+      for (const command of ['stats', 'import']) {
+        const out = await cli([command, `sqlite:${tmp.dir}/sessions.db`])
+        expect(out.code, command).toBe(1)
+        expect(out.stderr, command).toMatch(/is a directory, not a SQLite file/)
+      }
+    } finally {
+      tmp.remove()
+    }
+  })
+})
+
+describe('sessionkit writing into a pipe whose reader goes away (| head)', () => {
+  const ROWS = 5_000
+  const tmp = tempDir('sessionkit-cli-pipe-')
+  const url = `sqlite:${tmp.file}`
+  beforeAll(() => {
+    openSQLiteStore(tmp.file, { cleanupInterval: 0 }).close()
+    // Filled with SQL directly; each session expires a second after the one before it.
+    const db = connect(DEFAULT_DRIVER, tmp.file)
+    db.exec(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) INSERT INTO sessions SELECT 'live-' || i, CAST('{"d":0,"v":{"n":' || i || '}}' AS BLOB), julianday('now', '+1 hour', '+' || i || ' seconds') FROM n`,
+    )
+    db.close()
+  })
+  afterAll(() => tmp.remove())
+
+  it('reads every one of the rows it then writes in part (the check below is not vacuous)', async () => {
+    const all = await cli(['export', url])
+    expect(all.code).toBe(0)
+    expect(all.stdout.length).toBeGreaterThan(10 * 65_536)
+    const listed = jsonLines((await cli(['list', url, '--json', '--limit', '10000'])).stdout)
+    expect(listed).toHaveLength(ROWS)
+    // Soonest expiry first, across pages.
+    const expiries = listed.map((r) => r.expiresAt as string)
+    expect(expiries).toEqual([...expiries].sort())
+  })
+
+  it.each([
+    ['list --json (after 2 lines)', ['list', url, '--json', '--limit', '10000'], 2],
+    ['list, a table (after 2 lines)', ['list', url, '--limit', '10000'], 2],
+    ['export (after 2 lines)', ['export', url], 2],
+    ['stats (before its first line)', ['stats', url], 0],
+    ['list (before its first line)', ['list', url], 0],
+  ])('%s: exits 0 at once, with nothing on stderr', async (_, args, lines) => {
+    const out = await cliClosingAfter(args as string[], lines as number)
+    expect(out.stderr).toBe('')
+    expect(out.signal).toBeNull()
+    expect(out.code).toBe(0)
+    if (lines === 2) {
+      expect(out.read).toHaveLength(2)
+      expect(out.read.every((l) => l.length > 0)).toBe(true)
+    }
+    // It stops instead of reading the rest of the store into the dead pipe (the guard is 30 s).
+    expect(out.msAfterClose).toBeLessThan(5_000)
+  })
+})
+
+const clusterUrl = serviceUrl('redis-cluster')
+describe.skipIf(clusterUrl === undefined)(
+  named(
+    'sessionkit show and revoke by handle on a Redis Cluster node',
+    'redis-cluster',
+    clusterUrl,
+  ),
+  () => {
+    it("finds a handle's key on whichever master holds it", async () => {
+      const urls = clusterUrl as string
+      const node = urls.split(',')[0] as string
+      const prefix = 'cli-handles:'
+      const { client, close } = await connectCluster('ioredis', urls)
+      const store = new RedisStore(client, { prefix })
+      const keys = Array.from({ length: 60 }, (_, i) => `tok${i}`)
+      try {
+        const data = new TextEncoder().encode('{"d":0,"v":{"n":1}}')
+        await Promise.all(keys.map((k) => store.commit(k, data, new Date(Date.now() + 600_000))))
+        const listed = jsonLines(
+          (await cli(['list', node, '--prefix', prefix, '--json', '--limit', '100'])).stdout,
+        )
+        expect(listed.map((r) => r.handle).sort()).toEqual(keys.map((k) => handleOf(k)).sort())
+        for (const key of ['tok3', 'tok42']) {
+          const handle = handleOf(key)
+          const shown = await cli(['show', '--prefix', prefix, '--json', '--', node, handle])
+          expect(parsed(shown), key).toMatchObject({ handle, values: { n: 1 } })
+          const revoked = await cli(['revoke', '--prefix', prefix, '--json', '--', node, handle])
+          expect(parsed(revoked), key).toEqual({ revoked: 1 })
+          expect(await store.find(key), key).toBeUndefined()
+        }
+        const gone = await cli(['show', '--prefix', prefix, '--', node, handleOf('tok3')])
+        expect(gone.stderr).toMatch(/no live session for that token or handle/)
+      } finally {
+        await Promise.all(keys.map((k) => store.delete(k)))
+        await close()
+      }
+    }, 60_000)
+  },
+)

@@ -35,8 +35,18 @@ export interface Backend {
   /** `sqlite:…`, `postgres://…` or `redis://…`, with any password removed. */
   readonly name: string
   stats(): Promise<StoreStats>
-  /** Live sessions, soonest expiry first; only `owner`'s when given; at most `limit`. */
-  list(options: { owner?: string; limit?: number }): AsyncIterable<StoredSession>
+  /**
+   * Live sessions, soonest expiry first, or with `anyOrder` in the store's own order (by key in
+   * SQL, so a session an app rewrites meanwhile is read once); only `owner`'s when given; at most
+   * `limit`. Read page by page where the store allows: a consumer that stops early stops reading.
+   */
+  list(options: {
+    owner?: string
+    limit?: number
+    anyOrder?: boolean
+  }): AsyncIterable<StoredSession>
+  /** The store key of every live session, page by page, in no order: to find a handle's key. */
+  keys(): AsyncIterable<string>
   /** The live session under `key`, or undefined. */
   get(key: string): Promise<StoredSession | undefined>
   /** How many expired rows are waiting to be deleted. */

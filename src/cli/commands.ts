@@ -132,7 +132,7 @@ function parse(
   if (rest.length > wanted) {
     throw new UsageError(`unexpected argument '${rest[wanted]}' (${usageOf(command)})`)
   }
-  if (rest.length < wanted) throw new UsageError(`missing <token> (${usageOf(command)})`)
+  if (rest.length < wanted) throw new UsageError(`missing <token|handle> (${usageOf(command)})`)
   return { command, url, rest, values }
 }
 
@@ -155,6 +155,30 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 // The store key of a token: itself, or its hash for apps with hashTokenInStore.
 const keyOf = (token: string, values: Values): string =>
   values['hash-tokens'] === true ? hashToken(token) : token
+
+// What list prints (handleOf: 22 base64url characters). A token is 43, so a string is never
+// both, and an exact store key is tried first anyway.
+const HANDLE = /^[A-Za-z0-9_-]{22}$/
+const NOT_FOUND = 'no live session for that token or handle'
+
+/**
+ * The store key of the live session `arg` names: a token's (or a raw store key's) when one is
+ * there, else, for a string shaped as a handle, the key whose handle it is. That search reads
+ * every key (O(sessions)): fine for an operator, never on an app's path.
+ */
+async function sessionKey(
+  backend: Backend,
+  arg: string,
+  values: Values,
+): Promise<string | undefined> {
+  const key = keyOf(arg, values)
+  if ((await backend.get(key)) !== undefined) return key
+  if (!HANDLE.test(arg)) return undefined
+  for await (const candidate of backend.keys()) {
+    if (handleOf(candidate) === arg) return candidate
+  }
+  return undefined
+}
 
 function decoded(session: StoredSession): {
   codec: string
@@ -220,29 +244,29 @@ const COMMAND_RUNNERS: Record<Command, (context: Context) => Promise<number>> = 
 
   async list({ backend, io, values }) {
     const limit = positiveInt(values.limit, 'limit', 50)
+    const show = values['show-tokens'] === true
     const rows: StoredSession[] = []
     for await (const s of backend.list({
       limit,
       ...(values.owner === undefined ? {} : { owner: values.owner }),
     })) {
-      rows.push(s)
-    }
-    const show = values['show-tokens'] === true
-    if (values.json === true) {
-      for (const s of rows) {
-        io.out(
-          JSON.stringify({
-            handle: handleOf(s.key),
-            ...(show ? { key: s.key } : {}),
-            expiresAt: s.expiresAt.toISOString(),
-            bytes: s.data.length,
-            codec: codecOf(s.data),
-            owner: s.owner ?? null,
-          }),
-        )
+      if (values.json !== true) {
+        rows.push(s)
+        continue
       }
-      return 0
+      io.out(
+        JSON.stringify({
+          handle: handleOf(s.key),
+          ...(show ? { key: s.key } : {}),
+          expiresAt: s.expiresAt.toISOString(),
+          bytes: s.data.length,
+          codec: codecOf(s.data),
+          owner: s.owner ?? null,
+        }),
+      )
+      if (io.closed) break
     }
+    if (values.json === true) return 0
     if (rows.length === 0) {
       io.out(dim(io, 'no live sessions'))
       return 0
@@ -267,9 +291,10 @@ const COMMAND_RUNNERS: Record<Command, (context: Context) => Promise<number>> = 
   },
 
   async show({ backend, io, rest, values }) {
-    const session = await backend.get(keyOf(rest[0] as string, values))
+    const key = await sessionKey(backend, rest[0] as string, values)
+    const session = key === undefined ? undefined : await backend.get(key)
     if (session === undefined) {
-      io.err('sessionkit show: no live session for that token')
+      io.err(`sessionkit show: ${NOT_FOUND}`)
       return 1
     }
     const view = {
@@ -339,11 +364,16 @@ const COMMAND_RUNNERS: Record<Command, (context: Context) => Promise<number>> = 
     let revoked = 0
     if (values.owner === undefined) {
       if (values.except !== undefined) throw new UsageError('--except needs --owner')
-      revoked = (await backend.revoke(keyOf(rest[0] as string, values))) ? 1 : 0
+      const key = await sessionKey(backend, rest[0] as string, values)
+      if (key !== undefined && (await backend.revoke(key))) revoked = 1
+      else io.err(`sessionkit revoke: ${NOT_FOUND}`)
     } else {
-      const except = values.except === undefined ? undefined : keyOf(values.except, values)
+      const { except } = values
+      // The one to keep, by its token or by its handle: the owner's keys are at hand.
+      const kept = (key: string): boolean =>
+        except !== undefined && (key === keyOf(except, values) || handleOf(key) === except)
       for (const key of await backend.ownedKeys(values.owner)) {
-        if (key !== except && (await backend.revoke(key))) revoked++
+        if (!kept(key) && (await backend.revoke(key))) revoked++
       }
     }
     if (values.json === true) io.out(JSON.stringify({ revoked }))
@@ -352,7 +382,7 @@ const COMMAND_RUNNERS: Record<Command, (context: Context) => Promise<number>> = 
   },
 
   async export({ backend, io }) {
-    for await (const s of backend.list({})) {
+    for await (const s of backend.list({ anyOrder: true })) {
       io.out(
         JSON.stringify({
           key: s.key,
@@ -362,6 +392,7 @@ const COMMAND_RUNNERS: Record<Command, (context: Context) => Promise<number>> = 
           ...decoded(s),
         }),
       )
+      if (io.closed) break
     }
     return 0
   },

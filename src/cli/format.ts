@@ -7,6 +7,8 @@ export interface Io {
   /** stdout is a terminal: progress bars redraw, colour is allowed unless NO_COLOR is set. */
   readonly tty: boolean
   readonly color: boolean
+  /** True once stdout's reader has gone (a closed pipe): output is dropped, commands stop early. */
+  readonly closed: boolean
   /** Lines of standard input, for `import`. */
   lines(): AsyncIterable<string>
 }

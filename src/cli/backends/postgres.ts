@@ -11,6 +11,9 @@ import {
 } from '../backend.js'
 import { peer, redact } from '../open.js'
 
+// Rows a page of a listing.
+const PAGE = 500
+
 interface Row {
   token: string
   data: Uint8Array
@@ -118,20 +121,57 @@ class PostgresBackend implements Backend {
     return stats
   }
 
-  async *list(options: { owner?: string; limit?: number }): AsyncIterable<StoredSession> {
+  async *list(options: {
+    owner?: string
+    limit?: number
+    anyOrder?: boolean
+  }): AsyncIterable<StoredSession> {
     const owners = await this.#owners()
     if (options.owner !== undefined && owners === undefined) return
-    const params: unknown[] = []
     const join = owners === undefined ? '' : `LEFT JOIN ${owners} o ON o.token = s.token`
-    let where = ''
-    if (options.owner !== undefined) {
-      params.push(options.owner)
-      where = `AND o.owner = $${params.length}`
+    // Pages resume after the last row seen. By key, a session an app writes meanwhile is read
+    // once; by expiry (then key, for ties), one whose expiry moves on may be read again. The
+    // expiry goes back as text: a Date has only ms, the column has µs (Go SCS writes them).
+    const byKey = options.anyOrder === true
+    const order = byKey ? 's.token' : 's.expiry, s.token'
+    let left = options.limit ?? Number.POSITIVE_INFINITY
+    let last: (Row & { at: string }) | undefined
+    while (left > 0) {
+      const params: unknown[] = []
+      let where = ''
+      if (options.owner !== undefined) {
+        params.push(options.owner)
+        where += ` AND o.owner = $${params.length}`
+      }
+      if (last !== undefined && byKey) {
+        params.push(last.token)
+        where += ` AND s.token > $${params.length}`
+      } else if (last !== undefined) {
+        params.push(last.at, last.token)
+        where += ` AND (s.expiry, s.token) > ($${params.length - 1}::timestamptz, $${params.length})`
+      }
+      const size = Math.min(PAGE, left)
+      params.push(size)
+      const sql = `SELECT s.token, s.data, s.expiry, s.expiry::text AS at${owners === undefined ? '' : ', o.owner'} FROM ${this.#table} s ${join} WHERE current_timestamp < s.expiry${where} ORDER BY ${order} LIMIT $${params.length}`
+      const { rows } = await this.#pool.query<Row & { at: string }>(sql, params)
+      for (const row of rows) yield toSession(row)
+      if (rows.length < size) return
+      left -= rows.length
+      last = rows[rows.length - 1]
     }
-    params.push(options.limit ?? null)
-    const sql = `SELECT s.token, s.data, s.expiry${owners === undefined ? '' : ', o.owner'} FROM ${this.#table} s ${join} WHERE current_timestamp < s.expiry ${where} ORDER BY s.expiry LIMIT $${params.length}`
-    const { rows } = await this.#pool.query<Row>(sql, params)
-    for (const row of rows) yield toSession(row)
+  }
+
+  async *keys(): AsyncIterable<string> {
+    let after: string | undefined
+    for (;;) {
+      const { rows } = await this.#pool.query<{ token: string }>(
+        `SELECT token FROM ${this.#table} WHERE current_timestamp < expiry${after === undefined ? '' : ' AND token > $2'} ORDER BY token LIMIT $1`,
+        after === undefined ? [PAGE] : [PAGE, after],
+      )
+      for (const row of rows) yield row.token
+      after = rows[rows.length - 1]?.token
+      if (rows.length < PAGE || after === undefined) return
+    }
   }
 
   async get(key: string): Promise<StoredSession | undefined> {

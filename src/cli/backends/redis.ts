@@ -186,16 +186,37 @@ class RedisBackend implements Backend {
     return stats
   }
 
-  async *list(options: { owner?: string; limit?: number }): AsyncIterable<StoredSession> {
+  async *list(options: {
+    owner?: string
+    limit?: number
+    anyOrder?: boolean
+  }): AsyncIterable<StoredSession> {
     const owners = await this.#ownersByKey()
+    const limit = options.limit ?? Number.POSITIVE_INFINITY
     const all: StoredSession[] = []
+    let yielded = 0
+    if (limit < 1) return
     for await (const s of this.#sessions()) {
       const owner = owners.get(s.key)
       if (options.owner !== undefined && owner !== options.owner) continue
-      all.push(owner === undefined ? s : { ...s, owner })
+      const session = owner === undefined ? s : { ...s, owner }
+      if (options.anyOrder !== true) {
+        all.push(session)
+        continue
+      }
+      // Unsorted, each page goes out as it is read, so a reader that stops early stops the scan.
+      yield session
+      if (++yielded >= limit) return
     }
+    if (options.anyOrder === true) return
     all.sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
-    yield* all.slice(0, options.limit ?? all.length)
+    yield* all.slice(0, limit)
+  }
+
+  async *keys(): AsyncIterable<string> {
+    for await (const keys of this.#scan(this.#prefix)) {
+      for (const key of keys) yield key.slice(this.#prefix.length)
+    }
   }
 
   async get(key: string): Promise<StoredSession | undefined> {

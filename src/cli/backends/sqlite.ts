@@ -1,8 +1,14 @@
 import { existsSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { StoreError } from '../../errors.js'
 import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite/driver.js'
 import { checkTableName, endedTableName } from '../../stores/sqlite/sql.js'
-import { type SQLiteDatabase, SQLiteStore } from '../../stores/sqlite.js'
+import {
+  openSQLiteStore,
+  type SQLiteDatabase,
+  SQLiteStore,
+  type SQLiteValue,
+} from '../../stores/sqlite.js'
 import {
   type Backend,
   listedKeys,
@@ -25,19 +31,47 @@ interface Row {
   owner?: string | null
 }
 
+interface PagedRow extends Row {
+  rid: number
+  expiry: number
+}
+
+// Rows a page: a reader that stops early (a closed pipe) stops the reading too.
+const PAGE = 500
+
 /**
  * Opens the SQLite file at `path` for the command line: an existing file only (a typo must not
- * create an empty database), `busyTimeout` ms of waiting for another process's lock (the CLI may
- * block; an app's event loop must not), and nothing created unless `create` (import) asks for
- * the schema.
+ * create an empty database) unless `create` (import), which makes a missing or empty file as
+ * {@link openSQLiteStore} does (WAL, schema); `busyTimeout` ms of waiting for another process's
+ * lock (the CLI may block; an app's event loop must not).
  */
 export function openSQLiteBackend(
   path: string,
   options: { table: string; create: boolean; busyTimeout: number },
 ): Backend {
   const table = checkTableName(options.table)
-  if (!existsSync(path)) {
-    throw new StoreError(`no SQLite file at ${JSON.stringify(path)}`)
+  const found = existsSync(path) ? statSync(path) : undefined
+  if (found?.isDirectory() === true) {
+    throw new StoreError(`${JSON.stringify(path)} is a directory, not a SQLite file`)
+  }
+  if (found === undefined && !options.create) {
+    throw new StoreError(`no SQLite file at ${JSON.stringify(path)} (only import creates one)`)
+  }
+  // A touched, empty file too: otherwise it would stay in the rollback journal mode.
+  if (options.create && (found === undefined || found.size === 0)) {
+    const folder = dirname(path)
+    if (!existsSync(folder)) {
+      throw new StoreError(
+        `cannot create ${JSON.stringify(path)}: the folder ${JSON.stringify(folder)} does not exist (create it first)`,
+      )
+    }
+    // The store's own way of making a file; the thread it would start is of no use to one import.
+    openSQLiteStore(path, {
+      tableName: table,
+      cleanupInterval: 0,
+      checkpointThread: false,
+      busyTimeout: options.busyTimeout,
+    }).close()
   }
   const db = openSQLiteDatabase(path, defaultSQLiteDriver())
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeout}`)
@@ -133,16 +167,53 @@ class SQLiteBackend implements Backend {
     return stats
   }
 
-  async *list(options: { owner?: string; limit?: number }): AsyncIterable<StoredSession> {
+  async *list(options: {
+    owner?: string
+    limit?: number
+    anyOrder?: boolean
+  }): AsyncIterable<StoredSession> {
     const t = this.#table
     const owners = this.#owners
     if (options.owner !== undefined && owners === undefined) return
     const join = owners === undefined ? '' : `LEFT JOIN ${owners} o ON o.token = s.token`
     const where = options.owner === undefined ? '' : 'AND o.owner = ?'
-    const sql = `SELECT s.token AS token, s.data AS data, ${ms('s.expiry')} AS ms${owners === undefined ? '' : ', o.owner AS owner'} FROM ${t} s ${join} WHERE julianday('now') < s.expiry ${where} ORDER BY s.expiry LIMIT ?`
-    const params: (string | number)[] = options.owner === undefined ? [] : [options.owner]
-    params.push(options.limit ?? -1)
-    for (const row of this.#db.prepare(sql).all(...params) as Row[]) yield toSession(row)
+    const select = `SELECT s.rowid AS rid, s.expiry AS expiry, s.token AS token, s.data AS data, ${ms('s.expiry')} AS ms${owners === undefined ? '' : ', o.owner AS owner'} FROM ${t} s ${join} WHERE julianday('now') < s.expiry ${where}`
+    // Pages resume after the last row seen. By key, a session an app writes meanwhile is read
+    // once; by expiry (then rowid, for ties), one whose expiry moves on may be read again.
+    const byKey = options.anyOrder === true
+    const order = byKey ? 's.token' : 's.expiry, s.rowid'
+    const first = this.#db.prepare(`${select} ORDER BY ${order} LIMIT ?`)
+    const next = this.#db.prepare(
+      `${select} AND ${byKey ? 's.token > ?' : '(s.expiry, s.rowid) > (?, ?)'} ORDER BY ${order} LIMIT ?`,
+    )
+    const cursor = (row: PagedRow): SQLiteValue[] => (byKey ? [row.token] : [row.expiry, row.rid])
+    const owner = options.owner === undefined ? [] : [options.owner]
+    let left = options.limit ?? Number.POSITIVE_INFINITY
+    let last: PagedRow | undefined
+    while (left > 0) {
+      const size = Math.min(PAGE, left)
+      const rows = (
+        last === undefined ? first.all(...owner, size) : next.all(...owner, ...cursor(last), size)
+      ) as PagedRow[]
+      for (const row of rows) yield toSession(row)
+      if (rows.length < size) return
+      left -= rows.length
+      last = rows[rows.length - 1]
+    }
+  }
+
+  async *keys(): AsyncIterable<string> {
+    const page = this.#db.prepare(
+      `SELECT rowid AS rid, token FROM ${this.#table} WHERE rowid > ? AND julianday('now') < expiry ORDER BY rowid LIMIT ${PAGE}`,
+    )
+    let after = 0
+    for (;;) {
+      const rows = page.all(after) as { rid: number; token: string }[]
+      for (const row of rows) yield row.token
+      const last = rows[rows.length - 1]
+      if (last === undefined) return
+      after = last.rid
+    }
   }
 
   async get(key: string): Promise<StoredSession | undefined> {
