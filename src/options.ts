@@ -6,6 +6,7 @@ import type { CookieOptions, ResolvedCookieOptions } from './cookie.js'
 import { MAX_DEADLINE } from './deadline.js'
 import { SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
+import { nearest } from './nearest.js'
 import type { SessionData, SessionKey } from './session.js'
 import type { Store } from './store.js'
 import { isOwnerIndexStore, storeCapabilities } from './store.js'
@@ -154,7 +155,12 @@ function invalid(option: string, message: string): never {
 
 function checkKeys(given: object, allowed: Set<string>, where: string): void {
   for (const key of Object.keys(given)) {
-    if (!allowed.has(key)) invalid(`${where}${key}`, `is not a known option (check its spelling)`)
+    if (allowed.has(key)) continue
+    const near = nearest(key, [...allowed])
+    invalid(
+      `${where}${key}`,
+      `is not a known option (${near === undefined ? 'check its spelling' : `did you mean ${where}${near}?`})`,
+    )
   }
 }
 

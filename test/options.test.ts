@@ -32,7 +32,16 @@ describe('SessionManager options', () => {
     ['Partitioned without Secure', { cookie: { partitioned: true } }, /option cookie\.partitioned/],
     ['a path with a semicolon', { cookie: { path: '/a;b' } }, /option cookie\.path/],
     ['a bad domain', { cookie: { domain: 'exa mple.com' } }, /option cookie\.domain/],
-    ['a misspelt option', { lifeTime: 1000 }, /option lifeTime is not a known option/],
+    [
+      'a misspelt option',
+      { lifeTime: 1000 },
+      /option lifeTime is not a known option \(did you mean lifetime\?\)/,
+    ],
+    [
+      'a misspelt cookie option',
+      { cookie: { sameSight: 'lax' } },
+      /option cookie.sameSight .*did you mean cookie.sameSite\?/,
+    ],
     [
       '__Host- without Secure',
       { cookie: { name: '__Host-session' } },

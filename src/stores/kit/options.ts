@@ -1,3 +1,5 @@
+import { nearest } from '../../nearest.js'
+
 /**
  * Rejects an option object with a key the store does not know, naming it and the nearest known
  * one ("did you mean cleanupInterval?"), so a misspelt option never silently keeps its default.
@@ -15,38 +17,6 @@ export function checkOptionKeys(owner: string, options: unknown, known: readonly
       `${owner}: unknown option ${JSON.stringify(key)}${near === undefined ? '' : ` (did you mean ${near}?)`}; the options are ${known.join(', ')}`,
     )
   }
-}
-
-/** The known name closest to `name` by edit distance (case-insensitive), when close enough to be a typo. */
-export function nearest(name: string, known: readonly string[]): string | undefined {
-  const lower = name.toLowerCase()
-  let best: string | undefined
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const candidate of known) {
-    const d = distance(lower, candidate.toLowerCase())
-    if (d < bestDistance) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-  // A third of the name wrong is a different word, not a typo.
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
-}
-
-// Levenshtein distance, two rows.
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      row.push(
-        Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost),
-      )
-    }
-    previous = row
-  }
-  return previous[b.length] ?? 0
 }
 
 /** A positive integer option (a batch size), or its default; a RangeError naming it otherwise. */
