@@ -209,7 +209,7 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
       })
     })
 
-    describe('SQLiteStore on a connection of the user’s when its file is deleted', () => {
+    describe('SQLiteStore#fileCheckInterval: a connection of the user’s, checks off, the timer', () => {
       it('fails calls with a StoreError saying to open a new connection, and does not reopen', async () => {
         const setup = openSQLiteStore(tmp.file, { driver, cleanupInterval: 0 })
         setup.close()
@@ -259,13 +259,21 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         }
       })
 
-      it('stops checking once closed', async () => {
-        const { store, reports } = open()
-        store.close()
-        await store.whenClosed()
-        removeDatabase(tmp.file)
-        await new Promise((resolve) => setTimeout(resolve, CHECK * 5))
-        expect(reports).toEqual([])
+      it('checks on an unref’d timer that close() stops', () => {
+        const set = vi.spyOn(globalThis, 'setInterval')
+        const clear = vi.spyOn(globalThis, 'clearInterval')
+        try {
+          const { store } = open()
+          const index = set.mock.calls.findIndex((call) => call[1] === CHECK)
+          const timer = set.mock.results[index]?.value as NodeJS.Timeout
+          expect(timer.hasRef()).toBe(false)
+          expect(clear).not.toHaveBeenCalledWith(timer)
+          store.close()
+          expect(clear).toHaveBeenCalledWith(timer)
+        } finally {
+          set.mockRestore()
+          clear.mockRestore()
+        }
       })
     })
 
