@@ -132,7 +132,7 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
       })
 
       it('deletes expired rows on its cleanup interval (TestCleanup)', async () => {
-        const cleaning = new SQLiteStore(db, { cleanupInterval: 20, createTable: false })
+        using cleaning = new SQLiteStore(db, { cleanupInterval: 20, createTable: false })
         await cleaning.commit('session_token', enc('encoded_data'), inMs(-1_000))
         expect(count()).toBe(1)
         await vi.waitFor(() => expect(count()).toBe(0), { timeout: 2_000, interval: 10 })
@@ -268,7 +268,7 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         for (let i = 0; i < 20_000; i++) insert.run(`expired_${i}`, '-1 minute')
         for (let i = 0; i < 100; i++) insert.run(`live_${i}`, '+1 minute')
         db.exec('COMMIT')
-        const batched = new SQLiteStore(db, { cleanupInterval: 0, cleanupBatchSize: 1_000 })
+        using batched = new SQLiteStore(db, { cleanupInterval: 0, cleanupBatchSize: 1_000 })
         let turns = 0
         const ticker = setInterval(() => turns++, 0)
         const [deleted, joined] = await Promise.all([
@@ -309,7 +309,7 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         await store.commit('k', enc('before'), inMs(60_000))
         const ro = connect(driver, tmp.file, { readonly: true })
         try {
-          const readOnly = new SQLiteStore(ro, { cleanupInterval: 0 })
+          using readOnly = new SQLiteStore(ro, { cleanupInterval: 0 })
           const err = await storeError(readOnly.commit('k', enc('after'), inMs(60_000)))
           expect(err.sqlite).toBe('SQLITE_READONLY')
           expect(err.message).toMatch(/read-only: open it writable/)
@@ -459,10 +459,52 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         expect(idx).toEqual([{ name: 'app_sessions_expiry_idx' }])
       })
 
-      it('throws a StoreError when the directory does not exist', () => {
-        expect(() => openSQLiteStore(`${tmp.dir}/missing/dir/sessions.db`, { driver })).toThrow(
-          StoreError,
+      /** What openSQLiteStore threw for these arguments. */
+      const openError = (...args: unknown[]): Error => {
+        try {
+          ;(openSQLiteStore as (...a: unknown[]) => SQLiteStore)(...args).close()
+        } catch (err) {
+          return err as Error
+        }
+        throw new Error('openSQLiteStore did not throw')
+      }
+
+      it('says the folder does not exist, and to create it, when the file’s folder is missing', () => {
+        const err = openError(`${tmp.dir}/missing/dir/sessions.db`, { driver })
+        expect(err).toBeInstanceOf(StoreError)
+        expect(err.message).toContain(
+          `the folder ${tmp.dir}/missing/dir does not exist: create it (mkdir -p "${tmp.dir}/missing/dir")`,
         )
+        expect(err.message).not.toMatch(/writable|chmod/)
+        expect(existsSync(`${tmp.dir}/missing`)).toBe(false)
+      })
+
+      it('says a file stands where the folder should be', () => {
+        const err = openError(`${tmp.file}/sessions.db`, { driver })
+        expect(err).toBeInstanceOf(StoreError)
+        expect(err.message).toContain(`${tmp.file} is a file, not a folder`)
+      })
+
+      it('says the path is a folder, not a database file, when it names a folder', () => {
+        const err = openError(tmp.dir, { driver })
+        expect(err).toBeInstanceOf(StoreError)
+        expect(err.message).toContain(
+          `${tmp.dir} is a folder, not a database file: give the path of a file in it (for example ${tmp.dir}/sessions.db)`,
+        )
+        expect(err.message).not.toMatch(/unable to open database file/)
+      })
+
+      it('throws a TypeError naming the argument when called without a path or with bad options', () => {
+        for (const path of [undefined, null, 42]) {
+          const err = openError(path)
+          expect(err).toBeInstanceOf(TypeError)
+          expect(err.message).toMatch(
+            /^openSQLiteStore: path must be a string, the database file's path \(for example 'sessions\.db'\) or ':memory:', got (undefined|null|number)$/,
+          )
+        }
+        const err = openError(tmp.file, null)
+        expect(err).toBeInstanceOf(TypeError)
+        expect(err.message).toBe('openSQLiteStore: options must be an object, got null')
       })
     })
 

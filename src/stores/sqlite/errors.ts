@@ -83,6 +83,10 @@ function advice(err: unknown, table: string): string {
   ) {
     return 'the database connection is closed: close it only after the last store call'
   }
+  // SQLite's own check, for a file in rollback-journal mode (WAL mode writes on regardless).
+  if (code === 'SQLITE_READONLY_DBMOVED') {
+    return 'the database file was deleted or moved while open: open the file at its path again (openSQLiteStore does so by itself)'
+  }
   if (code.startsWith('SQLITE_READONLY')) {
     return 'the database is read-only: open it writable, and make sure this process can write the file and its directory (WAL creates -wal and -shm files beside it)'
   }

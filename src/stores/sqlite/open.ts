@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { StoreError } from '../../errors.js'
 import { assertWritable } from './access.js'
 import { startCheckpointer } from './checkpointer.js'
@@ -8,6 +9,7 @@ import {
   type SQLiteDriverName,
 } from './driver.js'
 import { logCleanupError, toSQLiteStoreError } from './errors.js'
+import { removeStaleSidecars, sidecarIds } from './file-watch.js'
 import { type DiskPressure, OpenedFile } from './opened.js'
 import { DEFAULT_TABLE } from './sql.js'
 import { SQLiteStore } from './store.js'
@@ -22,13 +24,24 @@ const DRIVERS: ReadonlySet<SQLiteDriverName> = new Set([
 /**
  * Opens (creating when missing) the SQLite file at `path` with the chosen driver, sets WAL,
  * `synchronous = NORMAL` and a busy timeout so several processes can share it, creates the schema
- * and returns a store that owns the connection: its `close()` closes it. Throws a StoreError when
- * the file cannot be opened.
+ * and returns a store that owns the connection: its `close()` closes it. Throws a StoreError
+ * saying what to do when the file cannot be opened (a missing folder, a folder given as the
+ * file, a file this process may not write), a TypeError or RangeError naming a bad argument.
+ * When the file is later deleted or replaced, the store fails calls for a moment and then opens
+ * the file at `path` again by itself (see `fileCheckInterval`).
  *
  * @example
  * const store = openSQLiteStore('sessions.db')
  */
 export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = {}): SQLiteStore {
+  if (typeof path !== 'string') {
+    throw new TypeError(
+      `openSQLiteStore: path must be a string, the database file's path (for example 'sessions.db') or ':memory:', got ${describe(path)}`,
+    )
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`openSQLiteStore: options must be an object, got ${describe(options)}`)
+  }
   const {
     busyTimeout = 5_000,
     checkpointThread,
@@ -54,21 +67,31 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
   }
   const table = storeOptions.tableName ?? DEFAULT_TABLE
   const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
-  if (!inMemory && !path.startsWith('file:')) assertWritable(path)
-  let db: SQLiteDatabase
-  try {
-    db = openSQLiteDatabase(path, driver)
-  } catch (err) {
-    throw toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+  const plain = !inMemory && !path.startsWith('file:')
+  // Absolute, so a reopen after the app changed its working folder finds the same file.
+  const target = plain ? resolve(path) : path
+  if (plain) assertWritable(path)
+  const connect = (): SQLiteDatabase => {
+    let db: SQLiteDatabase
+    try {
+      db = openSQLiteDatabase(target, driver)
+    } catch (err) {
+      throw toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+    }
+    try {
+      db.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
+      db.exec('PRAGMA journal_mode = WAL')
+      db.exec('PRAGMA synchronous = NORMAL')
+    } catch (err) {
+      closeQuietly(db)
+      throw toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+    }
+    return db
   }
+  const file = new OpenedFile()
   let store: SQLiteStore | undefined
-  try {
-    db.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
-    db.exec('PRAGMA journal_mode = WAL')
-    db.exec('PRAGMA synchronous = NORMAL')
-    const file = new OpenedFile()
-    const opened = new SQLiteStore(db, { ...storeOptions, busyTimeout }, file)
-    store = opened
+  // Everything after the schema, for the first connection and for each reopened one.
+  const attach = (db: SQLiteDatabase, opened: SQLiteStore): void => {
     // The schema is in place (waited for synchronously, once, at open); from now on SQLite
     // reports a lock at once and the store waits for it on timers, off the event loop.
     db.exec('PRAGMA busy_timeout = 0')
@@ -82,7 +105,7 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
       const limitBytes = Math.min(walLimitPages * pageSize, Number.MAX_SAFE_INTEGER)
       db.exec(`PRAGMA journal_size_limit = ${limitBytes}`)
       const checkpointer = startCheckpointer({
-        path,
+        path: target,
         driver,
         interval: 100,
         busyTimeout,
@@ -125,14 +148,63 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
     } else if (!inMemory) {
       file.pressure = reclaimOnThisThread(db)
     }
-    return opened
+  }
+  if (plain) {
+    file.path = target
+    file.reopen = (prepare) => {
+      assertWritable(target)
+      // SQLite leaves a deleted database's -wal and -shm behind; a new file beside them would
+      // take that old WAL for its own and replay another database's pages into itself.
+      removeStaleSidecars(file.sidecars)
+      const db = connect()
+      const old = file.checkpointer
+      const oldPressure = file.pressure
+      try {
+        prepare(db)
+        attach(db, store as SQLiteStore)
+      } catch (err) {
+        if (file.checkpointer !== old) file.checkpointer?.stop()
+        file.checkpointer = old
+        file.pressure = oldPressure
+        closeQuietly(db)
+        throw toSQLiteStoreError(err, `reopen of ${JSON.stringify(path)}`, table)
+      }
+      if (old !== undefined && old !== file.checkpointer) {
+        old.stop()
+        file.retired = Promise.all([file.retired, old.exited])
+      }
+      clearTimeout(file.smallWalTimer)
+      file.smallWalTimer = undefined
+      file.sidecars = sidecarIds(target)
+      return db
+    }
+  }
+  const db = connect()
+  try {
+    store = new SQLiteStore(db, { ...storeOptions, busyTimeout }, file)
+    attach(db, store)
+    if (plain) file.sidecars = sidecarIds(target)
+    return store
   } catch (err) {
-    // Closing the store stops its timer and closes the connection it now owns.
-    if (store === undefined) db.close()
+    // Closing the store stops its timers and closes the connection it now owns.
+    if (store === undefined) closeQuietly(db)
     else store.close()
-    throw err instanceof RangeError
+    throw err instanceof RangeError || err instanceof TypeError
       ? err
       : toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value
+}
+
+function closeQuietly(db: SQLiteDatabase): void {
+  try {
+    db.close()
+  } catch {
+    // Already unusable; the error that brought us here is the one to report.
   }
 }
 

@@ -1,3 +1,6 @@
+/** The file a connection has open as its main database, as SQLite names it ('' for memory or temp). */
+export const MAIN_FILE_SQL = `SELECT file FROM pragma_database_list WHERE name = 'main'`
+
 /** The default table name, the one Go's sqlite3store reads. */
 export const DEFAULT_TABLE = 'sessions'
 

@@ -6,6 +6,7 @@ import { toEndReason } from '../../store.js'
 import { WriteGroup } from './batch.js'
 import { runOnce } from './driver.js'
 import { isMissingTable, logCleanupError, sqliteCode, toSQLiteStoreError } from './errors.js'
+import { FileWatch, fileId } from './file-watch.js'
 import type { OpenedFile } from './opened.js'
 import {
   checkTableName,
@@ -15,6 +16,7 @@ import {
   endedTableName,
   goTimeString,
   indexName,
+  MAIN_FILE_SQL,
   ownersSchemaSQL,
   ownersStatementsSQL,
   schemaSQL,
@@ -49,11 +51,18 @@ function toBytes(value: unknown): Uint8Array {
  * unref'd timer; `close()` stops it (and closes the connection when {@link openSQLiteStore} made
  * it).
  *
+ * Another unref'd timer checks twice a second that the database's path still names the open
+ * file. Once it does not (the file was deleted, or another moved over it), every call rejects
+ * with a StoreError saying so, since writes into a deleted file would be lost at the next
+ * restart; a store {@link openSQLiteStore} opened then opens the file at the path again
+ * (creating it when missing) at its next check, while one on a connection of your own stays
+ * failed: open a new connection and store.
+ *
  * @example
  * const store = new SQLiteStore(new Database('sessions.db'), { cleanupInterval: 60_000 })
  */
 export class SQLiteStore implements IterableStore, Disposable {
-  readonly #db: SQLiteDatabase
+  #db: SQLiteDatabase
   readonly #table: string
   readonly #batchSize: number
   readonly #onCleanupError: (error: StoreError) => void
@@ -70,6 +79,10 @@ export class SQLiteStore implements IterableStore, Disposable {
   readonly #onClosed: Array<() => void> = []
 
   readonly #opened: OpenedFile | undefined
+  #watch: FileWatch | undefined
+  readonly #fileCheck: number
+  // Why calls fail while the path no longer names the open file; undefined while it does.
+  #gone: string | undefined
 
   /**
    * `opened` is for {@link openSQLiteStore} alone: the file it opened for this store, which the
@@ -88,6 +101,13 @@ export class SQLiteStore implements IterableStore, Disposable {
         `SQLiteStore: cleanupInterval must be a number of ms from 0 to 2147483647, got ${interval}`,
       )
     }
+    const fileCheck = options.fileCheckInterval ?? 500
+    if (!Number.isFinite(fileCheck) || fileCheck < 0 || fileCheck > 2_147_483_647) {
+      throw new RangeError(
+        `SQLiteStore: fileCheckInterval must be a number of ms from 0 to 2147483647, got ${fileCheck}`,
+      )
+    }
+    this.#fileCheck = fileCheck
     const batch = options.cleanupBatchSize ?? 200
     if (!Number.isSafeInteger(batch) || batch < 1) {
       throw new RangeError(`SQLiteStore: cleanupBatchSize must be a positive integer, got ${batch}`)
@@ -114,7 +134,8 @@ export class SQLiteStore implements IterableStore, Disposable {
     this.#opened = opened
     if (opened !== undefined) opened.writes = this.#writes
     this.#createTable = options.createTable ?? true
-    if (this.#createTable) this.#createSchema()
+    if (this.#createTable) this.#createSchema(db)
+    if (fileCheck > 0) this.#watchFile(fileCheck)
     if (interval > 0) {
       this.#timer = setInterval(() => {
         this.deleteExpired().then(
@@ -313,6 +334,7 @@ export class SQLiteStore implements IterableStore, Disposable {
   async whenClosed(): Promise<void> {
     if (!this.#closed) await new Promise<void>((resolve) => this.#onClosed.push(resolve))
     await this.#opened?.checkpointer?.exited
+    await this.#opened?.retired
   }
 
   /**
@@ -331,21 +353,11 @@ export class SQLiteStore implements IterableStore, Disposable {
     )
     this.#closed = true
     this.stopCleanup()
+    this.#watch?.stop()
     this.#opened?.checkpointer?.stop()
     for (const resolve of this.#onClosed.splice(0)) resolve()
     if (this.#opened === undefined) return
-    try {
-      // bun:sqlite closes with sqlite3_close_v2, which keeps the file (and its WAL) open until
-      // every statement is finalized; the other drivers finalize them in close() themselves.
-      for (const group of [this.#statements, this.#endedStatements, this.#ownerStatements]) {
-        for (const statement of Object.values(group ?? {}) as SQLiteStatement[]) {
-          statement.finalize?.()
-        }
-      }
-      this.#db.close()
-    } catch (err) {
-      this.#reportCleanupError(err)
-    }
+    this.#closeConnection()
   }
 
   [Symbol.dispose](): void {
@@ -431,6 +443,9 @@ export class SQLiteStore implements IterableStore, Disposable {
     if (this.#closed) {
       throw new StoreError(`SQLiteStore ${operation} failed: the store is closed; create a new one`)
     }
+    if (this.#gone !== undefined) {
+      throw new StoreError(`SQLiteStore ${operation} failed: ${this.#gone}`)
+    }
     try {
       return body(this.#statements ?? this.#prepare())
     } catch (err) {
@@ -481,27 +496,101 @@ export class SQLiteStore implements IterableStore, Disposable {
   }
 
   // Checks before creating, so a read-only or busy file with the schema already in place still opens.
-  #createSchema(): void {
+  #createSchema(db: SQLiteDatabase): void {
     const has = (type: string, name: string): boolean =>
-      runOnce(this.#db, statementsSQL(this.#table).hasObject, (s) => s.get(type, name) != null)
+      runOnce(db, statementsSQL(this.#table).hasObject, (s) => s.get(type, name) != null)
     try {
       const schema = schemaSQL(this.#table)
-      if (!has('table', this.#table)) this.#db.exec(schema.table)
-      if (!has('index', indexName(this.#table))) this.#db.exec(schema.index)
+      if (!has('table', this.#table)) db.exec(schema.table)
+      if (!has('index', indexName(this.#table))) db.exec(schema.index)
     } catch (err) {
       throw toSQLiteStoreError(err, 'create table', this.#table)
     }
     try {
       const ended = endedSchemaSQL(this.#table)
       const endedTable = endedTableName(this.#table)
-      if (!has('table', endedTable)) this.#db.exec(ended.table)
-      if (!has('index', indexName(endedTable))) this.#db.exec(ended.index)
+      if (!has('table', endedTable)) db.exec(ended.table)
+      if (!has('index', indexName(endedTable))) db.exec(ended.index)
     } catch (err) {
       // A read-only connection can read sessions but never end one (that write fails anyway,
       // with its own clear error), so it opens without the ended-keys table.
       if (sqliteCode(err)?.startsWith('SQLITE_READONLY')) return
       throw toSQLiteStoreError(err, 'create table', endedTableName(this.#table))
     }
+  }
+
+  // bun:sqlite closes with sqlite3_close_v2, which keeps the file (and its WAL) open until every
+  // statement is finalized; the other drivers finalize them in close() themselves.
+  #closeConnection(): void {
+    try {
+      for (const group of [this.#statements, this.#endedStatements, this.#ownerStatements]) {
+        for (const statement of Object.values(group ?? {}) as SQLiteStatement[]) {
+          statement.finalize?.()
+        }
+      }
+      this.#db.close()
+    } catch (err) {
+      this.#reportCleanupError(err)
+    }
+  }
+
+  // The file a connection of the user's has open, as SQLite names it ('' for memory or temp).
+  #watchFile(interval: number): void {
+    let path = this.#opened === undefined ? undefined : this.#opened.path
+    if (this.#opened === undefined) {
+      try {
+        const row = runOnce(this.#db, MAIN_FILE_SQL, (s) => s.get()) as
+          | { file?: unknown }
+          | null
+          | undefined
+        if (typeof row?.file === 'string' && row.file !== '') path = row.file
+      } catch {
+        // Not a connection SQLite can describe (a test's stand-in): nothing to watch.
+      }
+    }
+    if (path === undefined || fileId(path) === undefined) return
+    this.#watch = new FileWatch(path, interval, (same) => this.#fileChecked(same))
+  }
+
+  // From the first check that finds another file (or none) at the path, every call fails; the
+  // next checks reopen when the store opened the file itself. Writes still waiting in the group
+  // (for a lock) were never acknowledged and must not reach the old file either.
+  #fileChecked(same: boolean): void {
+    if (this.#closed) return
+    const path = JSON.stringify(this.#watch?.path)
+    if (this.#gone === undefined) {
+      if (same) return
+      const reopen =
+        this.#opened?.reopen === undefined
+          ? 'this store cannot reopen a connection it did not open: open a new connection to the file and a new SQLiteStore on it (openSQLiteStore reopens by itself)'
+          : `the store opens the file at that path again by itself (creating it when missing) at its next check, within ${this.#fileCheck} ms`
+      this.#gone = `the database file ${path} was deleted or replaced while the store had it open, and what it wrote there would be lost; ${reopen}`
+      this.#writes.abandon(new StoreError(`SQLiteStore commit failed: ${this.#gone}`))
+      this.#reportCleanupError(new StoreError(`SQLiteStore: ${this.#gone}`))
+      return
+    }
+    const reopen = this.#opened?.reopen
+    if (reopen === undefined) return
+    let db: SQLiteDatabase
+    try {
+      // As at open, the schema waits synchronously for another process's lock, once.
+      db = reopen((next) => {
+        if (this.#createTable) this.#createSchema(next)
+      })
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err)
+      const gone = `the database file ${path} was deleted or replaced while the store had it open, and opening the file at that path again failed: ${why}; the store tries again every check`
+      if (gone !== this.#gone) this.#reportCleanupError(new StoreError(`SQLiteStore: ${gone}`))
+      this.#gone = gone
+      return
+    }
+    this.#closeConnection()
+    this.#db = db
+    this.#statements = undefined
+    this.#endedStatements = undefined
+    this.#ownerStatements = undefined
+    this.#watch?.rebase()
+    this.#gone = undefined
   }
 
   #reportCleanupError(err: unknown): void {

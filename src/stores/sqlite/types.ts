@@ -33,8 +33,20 @@ export interface SQLiteStoreOptions {
   cleanupBatchSize?: number
   /** The table; a plain identifier (letters, digits, `_`). @default 'sessions' (Go's sqlite3store) */
   tableName?: string
-  /** Receives a failed timed cleanup; the timer keeps running. @default logs with console.error */
+  /**
+   * Receives what the store's timers find wrong: a failed timed cleanup (the timer keeps
+   * running), and a database file deleted or replaced while open (or failing to reopen).
+   * @default logs with console.error
+   */
   onCleanupError?: (error: StoreError) => void
+  /**
+   * How often the store checks, in ms, that the database's path still names the file it has
+   * open: one asynchronous `stat` on an unref'd timer, nothing on a call's path. Once the file
+   * was deleted or replaced, every call rejects with a StoreError saying so (writes into it
+   * would be lost at the next restart), until a store {@link openSQLiteStore} opened reopens
+   * the path at its next check; 0 turns the check off. @default 500
+   */
+  fileCheckInterval?: number
   /**
    * How long a call waits for another connection's lock, in ms, on timers rather than on the
    * event loop: give the connection `PRAGMA busy_timeout = 0` so SQLite reports the lock at
