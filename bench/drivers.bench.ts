@@ -12,7 +12,7 @@ import {
   availableSQLiteDrivers,
   openSQLiteStore,
   type SQLiteDriverName,
-} from '../src/stores/sqlite.ts'
+} from '../src/stores/sqlite/index.ts'
 import { median, opsPerSecond, type Runner, rawRunner, storeRunner } from './lib/store-runner.ts'
 
 const KEYS = 5_000

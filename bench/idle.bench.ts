@@ -12,7 +12,7 @@ import {
   SessionManager,
   type TouchStore,
 } from '../src/index.ts'
-import { openSQLiteStore } from '../src/stores/sqlite.ts'
+import { openSQLiteStore } from '../src/stores/sqlite/index.ts'
 
 // 15 requests per session per second, as the HTTP bench's /get gives each of its 1,000 sessions
 // at 15k req/s; 100 sessions for 6 simulated minutes, long enough for several refresh windows.

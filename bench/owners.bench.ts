@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SessionManager } from '../src/index.ts'
-import { openSQLiteStore } from '../src/stores/sqlite.ts'
+import { openSQLiteStore } from '../src/stores/sqlite/index.ts'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const OWN = 50

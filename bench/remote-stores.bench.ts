@@ -13,7 +13,7 @@ import { createClient, createCluster } from 'redis'
 import type { Store } from '../src/index.ts'
 import { PostgresStore } from '../src/stores/postgres/index.ts'
 import { RedisStore } from '../src/stores/redis/index.ts'
-import { openSQLiteStore } from '../src/stores/sqlite.ts'
+import { openSQLiteStore } from '../src/stores/sqlite/index.ts'
 
 const KEYS = 5_000
 const SEQUENTIAL_OPS = 5_000

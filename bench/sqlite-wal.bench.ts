@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { openSQLiteStore } from '../src/stores/sqlite.ts'
+import { openSQLiteStore } from '../src/stores/sqlite/index.ts'
 
 const SECONDS = Number(process.env.WAL_BENCH_SECONDS ?? 8)
 const PER_TURN = Number(process.env.PER_TURN ?? 30)

@@ -1,5 +1,5 @@
 import type { Store } from '../src/index.ts'
-import { openSQLiteStore } from '../src/stores/sqlite.ts'
+import { openSQLiteStore } from '../src/stores/sqlite/index.ts'
 
 /** A store the demo can shut down. */
 export type DemoStore = Store & { close(): void | Promise<void> }

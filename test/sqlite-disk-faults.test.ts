@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { StoreError } from '../src/index.ts'
 import { sqliteCode } from '../src/stores/sqlite/errors.ts'
-import { openSQLiteStore } from '../src/stores/sqlite.ts'
+import { openSQLiteStore } from '../src/stores/sqlite/index.ts'
 import { tempDir } from './fixtures/sqlite-temp.ts'
 import { fixtureEnv, SQLITE_DRIVERS, TS_EXEC_ARGV } from './helpers/sqlite-drivers.ts'
 

@@ -6,7 +6,7 @@ import {
   defaultSQLiteDriver,
   openSQLiteStore,
   type SQLiteDriverName,
-} from '../src/stores/sqlite.ts'
+} from '../src/stores/sqlite/index.ts'
 import { tempDir } from './fixtures/sqlite-temp.ts'
 import { connect, RUNTIME, SQLITE_DRIVERS } from './helpers/sqlite-drivers.ts'
 

@@ -15,7 +15,7 @@ export function buildServers(dir: string): string {
     .filter((f) => f.endsWith('.ts'))
     .map((f) => join(servers, f))
   // Loaded at run time, so tsc would not follow it from the imports.
-  const sqlite = join(REPO, 'src', 'stores', 'sqlite.ts')
+  const sqlite = join(REPO, 'src', 'stores', 'sqlite', 'index.ts')
   if (existsSync(sqlite)) roots.push(sqlite)
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
   // biome-ignore format: one flag per line reads better

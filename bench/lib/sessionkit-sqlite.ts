@@ -14,7 +14,7 @@ export async function openBenchSQLiteStore(): Promise<ClosableStore> {
   try {
     // A computed specifier, so the bench typechecks while the store is still being written.
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-    const url = new URL(`../../src/stores/sqlite${ext}`, import.meta.url).href
+    const url = new URL(`../../src/stores/sqlite/index${ext}`, import.meta.url).href
     const mod = (await import(url)) as {
       openSQLiteStore: (path: string) => ClosableStore
     }

@@ -1,5 +1,5 @@
-import type { SQLiteStore } from '../../src/stores/sqlite.ts'
-import { goTimeString } from '../../src/stores/sqlite.ts'
+import type { SQLiteStore } from '../../src/stores/sqlite/index.ts'
+import { goTimeString } from '../../src/stores/sqlite/index.ts'
 
 /** The store operations the SQLite benchmarks time. */
 export type Op = 'find' | 'commit' | 'delete'

@@ -1,6 +1,6 @@
 import { openSQLiteDatabase } from '../../src/stores/sqlite/driver.ts'
-import type { SQLiteDatabase, SQLiteDriverName } from '../../src/stores/sqlite.ts'
-import { availableSQLiteDrivers } from '../../src/stores/sqlite.ts'
+import type { SQLiteDatabase, SQLiteDriverName } from '../../src/stores/sqlite/index.ts'
+import { availableSQLiteDrivers } from '../../src/stores/sqlite/index.ts'
 
 const versions = process.versions as { bun?: string; deno?: string }
 

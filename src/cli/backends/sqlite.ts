@@ -8,7 +8,7 @@ import {
   type SQLiteDatabase,
   SQLiteStore,
   type SQLiteValue,
-} from '../../stores/sqlite.js'
+} from '../../stores/sqlite/index.js'
 import {
   type Backend,
   listedKeys,

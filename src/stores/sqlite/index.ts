@@ -4,14 +4,14 @@ export {
   availableSQLiteDrivers,
   defaultSQLiteDriver,
   type SQLiteDriverName,
-} from './sqlite/driver.js'
-export { openSQLiteStore } from './sqlite/open.js'
-export { goTimeString } from './sqlite/sql.js'
-export { SQLiteStore } from './sqlite/store.js'
+} from './driver.js'
+export { openSQLiteStore } from './open.js'
+export { goTimeString } from './sql.js'
+export { SQLiteStore } from './store.js'
 export type {
   OpenSQLiteStoreOptions,
   SQLiteDatabase,
   SQLiteStatement,
   SQLiteStoreOptions,
   SQLiteValue,
-} from './sqlite/types.js'
+} from './types.js'
