@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { StoreError } from '../../errors.js'
+import { checkOptionKeys, nonNegativeInteger, positiveInteger } from '../kit/options.js'
 import { assertWritable } from './access.js'
 import { startCheckpointer } from './checkpointer.js'
 import {
@@ -12,7 +13,7 @@ import { logCleanupError, toSQLiteStoreError } from './errors.js'
 import { removeStaleSidecars, sidecarIds } from './file-watch.js'
 import { type DiskPressure, OpenedFile } from './opened.js'
 import { DEFAULT_TABLE } from './sql.js'
-import { SQLiteStore } from './store.js'
+import { SQLITE_STORE_OPTION_NAMES, SQLiteStore } from './store.js'
 import type { OpenSQLiteStoreOptions, SQLiteDatabase } from './types.js'
 
 const DRIVERS: ReadonlySet<SQLiteDriverName> = new Set([
@@ -42,23 +43,27 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`openSQLiteStore: options must be an object, got ${describe(options)}`)
   }
+  checkOptionKeys('openSQLiteStore', options, OPEN_OPTION_NAMES)
+  // What is left once the connection's settings are taken out is the store's.
   const {
-    busyTimeout = 5_000,
+    busyTimeout: _b,
     checkpointThread,
-    walLimitPages = 16384,
-    driver: _driver,
+    walLimitPages: _w,
+    driver: _d,
     ...storeOptions
   } = options
-  if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
-    throw new RangeError(
-      `openSQLiteStore: busyTimeout must be a non-negative integer of ms, got ${busyTimeout}`,
-    )
-  }
-  if (!Number.isSafeInteger(walLimitPages) || walLimitPages < 1) {
-    throw new RangeError(
-      `openSQLiteStore: walLimitPages must be a positive integer, got ${walLimitPages}`,
-    )
-  }
+  const busyTimeout = nonNegativeInteger(
+    'openSQLiteStore',
+    'busyTimeout',
+    options.busyTimeout,
+    5_000,
+  )
+  const walLimitPages = positiveInteger(
+    'openSQLiteStore',
+    'walLimitPages',
+    options.walLimitPages,
+    16384,
+  )
   const driver = options.driver ?? defaultSQLiteDriver()
   if (!DRIVERS.has(driver)) {
     throw new RangeError(
@@ -194,6 +199,13 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
       : toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
   }
 }
+
+const OPEN_OPTION_NAMES = [
+  ...SQLITE_STORE_OPTION_NAMES,
+  'driver',
+  'checkpointThread',
+  'walLimitPages',
+] as const satisfies readonly (keyof OpenSQLiteStoreOptions)[]
 
 function describe(value: unknown): string {
   if (value === null) return 'null'
