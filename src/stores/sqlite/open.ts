@@ -1,26 +1,14 @@
 import { resolve } from 'node:path'
 import { StoreError } from '../../errors.js'
-import { checkOptionKeys, nonNegativeInteger, positiveInteger } from '../kit/options.js'
 import { assertWritable } from './access.js'
 import { startCheckpointer } from './checkpointer.js'
-import {
-  defaultSQLiteDriver,
-  openSQLiteDatabase,
-  runOnce,
-  type SQLiteDriverName,
-} from './driver.js'
+import { openSQLiteDatabase, runOnce } from './driver.js'
 import { logCleanupError, toSQLiteStoreError } from './errors.js'
 import { removeStaleSidecars, sidecarIds } from './file-watch.js'
 import { type DiskPressure, OpenedFile } from './opened.js'
-import { DEFAULT_TABLE } from './sql.js'
-import { SQLITE_STORE_OPTION_NAMES, SQLiteStore } from './store.js'
+import { openSettings } from './options.js'
+import { SQLiteStore } from './store.js'
 import type { OpenSQLiteStoreOptions, SQLiteDatabase } from './types.js'
-
-const DRIVERS: ReadonlySet<SQLiteDriverName> = new Set([
-  'better-sqlite3',
-  'node:sqlite',
-  'bun:sqlite',
-])
 
 /**
  * Opens (creating when missing) the SQLite file at `path` with the chosen driver, sets WAL,
@@ -43,34 +31,8 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`openSQLiteStore: options must be an object, got ${describe(options)}`)
   }
-  checkOptionKeys('openSQLiteStore', options, OPEN_OPTION_NAMES)
-  // What is left once the connection's settings are taken out is the store's.
-  const {
-    busyTimeout: _b,
-    checkpointThread,
-    walLimitPages: _w,
-    driver: _d,
-    ...storeOptions
-  } = options
-  const busyTimeout = nonNegativeInteger(
-    'openSQLiteStore',
-    'busyTimeout',
-    options.busyTimeout,
-    5_000,
-  )
-  const walLimitPages = positiveInteger(
-    'openSQLiteStore',
-    'walLimitPages',
-    options.walLimitPages,
-    16384,
-  )
-  const driver = options.driver ?? defaultSQLiteDriver()
-  if (!DRIVERS.has(driver)) {
-    throw new RangeError(
-      `openSQLiteStore: driver must be one of ${[...DRIVERS].join(', ')}, got ${String(driver)}`,
-    )
-  }
-  const table = storeOptions.tableName ?? DEFAULT_TABLE
+  const settings = openSettings(options)
+  const { driver, busyTimeout, checkpointThread, walLimitPages, tableName: table } = settings
   const inMemory = path === '' || path === ':memory:' || path.startsWith('file::memory:')
   const plain = !inMemory && !path.startsWith('file:')
   // Absolute, so a reopen after the app changed its working folder finds the same file.
@@ -123,7 +85,9 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
         },
         onPinned: (walBytes) => {
           try {
-            ;(storeOptions.onCleanupError ?? logCleanupError)(pinnedWal(path, walBytes, limitBytes))
+            ;(settings.store.onCleanupError ?? logCleanupError)(
+              pinnedWal(path, walBytes, limitBytes),
+            )
           } catch {
             // A throwing handler must not take the checkpoint thread's messages down with it.
           }
@@ -186,7 +150,7 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
   }
   const db = connect()
   try {
-    store = new SQLiteStore(db, { ...storeOptions, busyTimeout }, file)
+    store = new SQLiteStore(db, { ...settings.store, busyTimeout }, file)
     attach(db, store)
     if (plain) file.sidecars = sidecarIds(target)
     return store
@@ -199,13 +163,6 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
       : toSQLiteStoreError(err, `open of ${JSON.stringify(path)}`, table)
   }
 }
-
-const OPEN_OPTION_NAMES = [
-  ...SQLITE_STORE_OPTION_NAMES,
-  'driver',
-  'checkpointThread',
-  'walLimitPages',
-] as const satisfies readonly (keyof OpenSQLiteStoreOptions)[]
 
 function describe(value: unknown): string {
   if (value === null) return 'null'

@@ -14,20 +14,18 @@ import type {
 } from '../../store.js'
 import { toEndReason } from '../../store.js'
 import { toBytes } from '../kit/bytes.js'
-import { CleanupTimer, cleanupInterval } from '../kit/cleanup.js'
-import { checkOptionKeys, nonNegativeInteger, positiveInteger } from '../kit/options.js'
+import { CleanupTimer } from '../kit/cleanup.js'
 import type { WriteGroup } from './batch.js'
 import { Connection } from './connection.js'
-import { isMissingTable, logCleanupError, toSQLiteStoreError } from './errors.js'
+import { isMissingTable, toSQLiteStoreError } from './errors.js'
 import { FileGuard } from './file-guard.js'
 import type { OpenedFile } from './opened.js'
+import { storeSettings } from './options.js'
 import { Runner } from './runner.js'
-import { checkTableName, DEFAULT_TABLE, goTimeString } from './sql.js'
+import { goTimeString } from './sql.js'
 import type { SQLiteDatabase, SQLiteStoreOptions } from './types.js'
 
 const BATCH_BUDGET_MS = 4
-// Node runs a timer above 2^31-1 ms every 1 ms instead, so such an interval is refused.
-const MAX_INTERVAL = 2_147_483_647
 
 /**
  * A session store on a SQLite database, file-compatible with Go's sqlite3store: the same table,
@@ -79,33 +77,25 @@ export class SQLiteStore
         'SQLiteStore: db must be a better-sqlite3 Database or a compatible connection',
       )
     }
-    checkOptionKeys('SQLiteStore', options, SQLITE_STORE_OPTION_NAMES)
-    const interval = cleanupInterval('SQLiteStore', options.cleanupInterval, 300_000)
-    const fileCheck = options.fileCheckInterval ?? 500
-    if (!Number.isFinite(fileCheck) || fileCheck < 0 || fileCheck > MAX_INTERVAL) {
-      throw new RangeError(
-        `SQLiteStore: fileCheckInterval must be a number of ms from 0 to ${MAX_INTERVAL}, got ${fileCheck}`,
-      )
-    }
-    const batch = positiveInteger('SQLiteStore', 'cleanupBatchSize', options.cleanupBatchSize, 200)
-    const busyTimeout = nonNegativeInteger('SQLiteStore', 'busyTimeout', options.busyTimeout, 0)
-    this.#table = checkTableName(options.tableName ?? DEFAULT_TABLE)
-    this.#batchSize = batch
-    this.#onCleanupError = options.onCleanupError ?? logCleanupError
+    const settings = storeSettings('SQLiteStore', options)
+    const { busyTimeout, tableName } = settings
+    this.#table = tableName
+    this.#batchSize = settings.cleanupBatchSize
+    this.#onCleanupError = settings.onCleanupError
     this.#opened = opened
-    this.#connection = new Connection(db, this.#table, options.createTable ?? true)
-    this.#runner = new Runner(this.#connection, { table: this.#table, busyTimeout, opened })
+    this.#connection = new Connection(db, tableName, settings.createTable)
+    this.#runner = new Runner(this.#connection, { table: tableName, busyTimeout, opened })
     this.#writes = this.#runner.writes
     this.#connection.createSchema()
     this.#file = new FileGuard({
       connection: this.#connection,
       opened,
       runner: this.#runner,
-      interval: fileCheck,
+      interval: settings.fileCheckInterval,
       report: (err) => this.#reportCleanupError(err),
     })
     this.#cleanup = new CleanupTimer(
-      interval,
+      settings.cleanupInterval,
       (stopping) => this.#sweep(stopping),
       (err) => this.#reportCleanupError(err),
     )
@@ -372,14 +362,3 @@ export class SQLiteStore
     }
   }
 }
-
-/** The keys of {@link SQLiteStoreOptions}, for the check that refuses any other. */
-export const SQLITE_STORE_OPTION_NAMES = [
-  'cleanupInterval',
-  'createTable',
-  'cleanupBatchSize',
-  'tableName',
-  'onCleanupError',
-  'fileCheckInterval',
-  'busyTimeout',
-] as const satisfies readonly (keyof SQLiteStoreOptions)[]
