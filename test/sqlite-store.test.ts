@@ -3,7 +3,12 @@ import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SessionManager, StoreError } from '../src/index.ts'
 import { sqliteCode } from '../src/stores/sqlite/errors.ts'
-import { goTimeString, openSQLiteStore, SQLiteStore } from '../src/stores/sqlite/index.ts'
+import {
+  goTimeString,
+  openSQLiteStore,
+  SQLiteStore,
+  type SQLiteStoreOptions,
+} from '../src/stores/sqlite/index.ts'
 import { GO_SQL, goFormat, tempDir } from './fixtures/sqlite-temp.ts'
 import { connect, SQLITE_DRIVERS, type TestDatabase } from './helpers/sqlite-drivers.ts'
 import { describeStore } from './store-contract.ts'
@@ -136,12 +141,12 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         await cleaning.commit('session_token', enc('encoded_data'), inMs(-1_000))
         expect(count()).toBe(1)
         await vi.waitFor(() => expect(count()).toBe(0), { timeout: 2_000, interval: 10 })
-        cleaning.stopCleanup()
+        await cleaning.stopCleanup()
       })
 
-      it('returns at once from stopCleanup with cleanup disabled, twice (TestStopNilCleanup)', () => {
-        store.stopCleanup()
-        store.stopCleanup()
+      it('resolves stopCleanup at once with cleanup disabled, twice (TestStopNilCleanup)', async () => {
+        await expect(store.stopCleanup()).resolves.toBeUndefined()
+        await expect(store.stopCleanup()).resolves.toBeUndefined()
       })
 
       it("refuses an 'insert' over a live row but takes over an expired one", async () => {
@@ -284,6 +289,41 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         expect(await batched.deleteExpired()).toBe(0)
       })
 
+      it('stopCleanup ends a timed sweep after its batch and resolves once it has stopped', async () => {
+        const insert = db.prepare(`INSERT INTO sessions VALUES (?, x'00', julianday('now', ?))`)
+        db.exec('BEGIN')
+        for (let i = 0; i < 20_000; i++) insert.run(`expired_${i}`, '-1 minute')
+        db.exec('COMMIT')
+        // One row a batch, each batch a turn of the event loop: the sweep outlasts the test.
+        using timed = new SQLiteStore(db, { cleanupInterval: 1, cleanupBatchSize: 1 })
+        await vi.waitFor(() => expect(count()).toBeLessThan(20_000), {
+          timeout: 2_000,
+          interval: 1,
+        })
+        await timed.stopCleanup()
+        const left = count()
+        expect(left).toBeGreaterThan(0)
+        // Many turns and timer intervals later, the sweep has not taken another row.
+        for (let i = 0; i < 100; i++) await new Promise(setImmediate)
+        await sleep(20)
+        expect(count()).toBe(left)
+        // Only the timer's sweep was ended: one asked for runs to its end.
+        expect(await timed.deleteExpired()).toBe(left)
+        expect(count()).toBe(0)
+      })
+
+      it('stopCleanup lets a sweep deleteExpired() started run to its end, then resolves', async () => {
+        const insert = db.prepare(`INSERT INTO sessions VALUES (?, x'00', julianday('now', ?))`)
+        db.exec('BEGIN')
+        for (let i = 0; i < 500; i++) insert.run(`expired_${i}`, '-1 minute')
+        db.exec('COMMIT')
+        using asked = new SQLiteStore(db, { cleanupInterval: 0, cleanupBatchSize: 10 })
+        const sweep = asked.deleteExpired()
+        await asked.stopCleanup()
+        expect(count()).toBe(0)
+        expect(await sweep).toBe(500)
+      })
+
       it('logs a failed timed cleanup through onCleanupError and keeps the process up', async () => {
         const onCleanupError = vi.fn()
         const failing = new SQLiteStore(db, { cleanupInterval: 10, onCleanupError })
@@ -353,7 +393,7 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         const s = new SQLiteStore(db, { cleanupInterval: 10 })
         s.close()
         s.close()
-        s.stopCleanup()
+        await s.stopCleanup()
         s[Symbol.dispose]()
         const err = await storeError(s.find('k'))
         expect(err.message).toMatch(/closed/)
@@ -369,6 +409,12 @@ for (const { driver, skip, title } of SQLITE_DRIVERS) {
         expect(() => new SQLiteStore(db, { cleanupInterval: -1 })).toThrow(/cleanupInterval/)
         expect(() => new SQLiteStore(db, { cleanupInterval: 2 ** 31 })).toThrow(/cleanupInterval/)
         expect(() => new SQLiteStore(db, { cleanupBatchSize: 0 })).toThrow(/cleanupBatchSize/)
+        expect(() => new SQLiteStore(db, { busyTimeout: -1 })).toThrow(
+          'SQLiteStore: busyTimeout must be a non-negative integer of ms, got -1',
+        )
+        expect(() => new SQLiteStore(db, { cleanupIntervall: 0 } as SQLiteStoreOptions)).toThrow(
+          'SQLiteStore: unknown option "cleanupIntervall" (did you mean cleanupInterval?)',
+        )
       })
     })
 
