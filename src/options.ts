@@ -183,6 +183,18 @@ function byteCount(value: unknown): number {
 
 function flag(value: unknown, option: string, fallback: boolean): boolean {
   if (value === undefined) return fallback
+// What a wrong option value is, for a message: its type, and a string's text.
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
+  if (typeof value === 'function') return 'a function (a class? pass an instance)'
+  return value === null ? 'null' : `a ${typeof value}`
+}
+
+// A string as the single-quoted literal a user would write.
+function quoted(text: string): string {
+  return `'${text.replace(/[\\']/g, '\\$&')}'`
+}
+
   if (typeof value !== 'boolean') invalid(option, `must be true or false, got ${String(value)}`)
   return value
 }
@@ -305,6 +317,13 @@ export function resolveOptions<Data extends object>(
     invalid('clock', 'must be a function returning ms since the epoch')
   }
   const cookie = resolveCookie(options.cookie)
+  if (store !== undefined && (typeof store !== 'object' || store === null)) {
+    // The common slip is a file name where the store belongs; say how to open one.
+    invalid(
+      'store',
+      `must be a store object, not ${describe(store)}: for a SQLite file use store: openSQLiteStore(${quoted(typeof store === 'string' ? store : 'sessions.db')}) from 'sessionkit/sqlite'`,
+    )
+  }
   const clock = options.clock ?? Date.now
   const owner = options.owner
   if (owner !== undefined && (typeof owner !== 'string' || owner === '')) {

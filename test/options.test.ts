@@ -69,6 +69,17 @@ describe('SessionManager options', () => {
     ['a codec without decode', { codec: { encode() {} } }, /option codec/],
     ['an unknown cacheControl', { cacheControl: 'private' }, /option cacheControl/],
     ['a non-boolean secure', { cookie: { secure: 'yes' } }, /option cookie\.secure/],
+    [
+      'a file name as the store',
+      { store: 'sessions.db' },
+      /option store must be a store object, not the string "sessions\.db": for a SQLite file use store: openSQLiteStore\('sessions\.db'\) from 'sessionkit\/sqlite'/,
+    ],
+    [
+      'a store class instead of an instance',
+      { store: MemoryStore },
+      /option store must be a store object, not a function \(a class\? pass an instance\).*openSQLiteStore\('sessions\.db'\)/,
+    ],
+    ['null as the store', { store: null }, /option store must be a store object, not null/],
   ]
   for (const [what, options, message] of invalid) {
     it(`rejects ${what} at construction with ERR_OPTIONS`, () => {
