@@ -301,8 +301,9 @@ export class SessionManager<Data extends object = SessionData> {
     if (state.status === 'destroyed') {
       // Signed out on the very request that moved it: the old session must go too, or the next
       // request would move it over again and undo the logout.
-      if (state.bridged !== undefined) return this.#finishBridged(state, this.#cookies.expired())
-      return this.#tokenHeader === undefined ? this.#cookies.expired() : ''
+      const expired = this.#cookies.expired(state.secure)
+      if (state.bridged !== undefined) return this.#finishBridged(state, expired)
+      return this.#tokenHeader === undefined ? expired : ''
     }
     // Nothing changed (or a put left the bytes as stored, the seed's /put) and the expiry moved
     // recently: neither a touch nor a cookie is worth it.
@@ -315,15 +316,21 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * The Set-Cookie value for a live session (SCS WriteSessionCookie): Expires and Max-Age only when
-   * `persist` (by default `cookie.persist`).
+   * `persist` (by default `cookie.persist`). With `cookie.secure: 'auto'`, `secure` says whether
+   * the request came over HTTPS.
    */
-  sessionCookie(token: string, expiry: Date, persist = this.#options.cookie.persist): string {
-    return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)
+  sessionCookie(
+    token: string,
+    expiry: Date,
+    persist = this.#options.cookie.persist,
+    secure = false,
+  ): string {
+    return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist, secure)
   }
 
-  /** The Set-Cookie value that deletes the session cookie. */
-  expiredCookie(): string {
-    return this.#cookies.expired()
+  /** The Set-Cookie value that deletes the session cookie; `secure` as for {@link sessionCookie}. */
+  expiredCookie(secure = false): string {
+    return this.#cookies.expired(secure)
   }
 
   /**
@@ -407,16 +414,39 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * Attaches `session` to `target` so `from(target)` finds it; for adapters, which pass the
-   * request's device when {@link recordsDevices} is true.
+   * request's device when {@link recordsDevices} is true, and whether it came over HTTPS when
+   * {@link securesByRequest} is true.
    */
-  attach(target: object, session: Session<Data>, device?: DeviceInfo): void {
+  attach(target: object, session: Session<Data>, device?: DeviceInfo, secure?: boolean): void {
     ;(target as Record<symbol, Session<Data>>)[this.#slot] = session
     if (device !== undefined) session[kState].device = device
+    if (secure === true) session[kState].secure = true
   }
 
   /** True when adapters should pass the request's User-Agent and IP to `attach` (`deviceInfo`). */
   get recordsDevices(): boolean {
     return this.#options.deviceInfo
+  }
+
+  /**
+   * True with `cookie.secure: 'auto'`: adapters then tell `attach` whether the request came over
+   * HTTPS, and only then work it out.
+   */
+  get securesByRequest(): boolean {
+    return this.#options.cookie.secure === 'auto'
+  }
+
+  /**
+   * Whether a request came over HTTPS, for adapters with no proxy setting of their framework's
+   * (node:http, Fetch, Hono): `https` (the connection's or the URL's own protocol), unless
+   * `trustProxy` is on and `forwardedProto` (the X-Forwarded-Proto header) is present, whose
+   * first value then decides.
+   */
+  cameOverHttps(https: boolean, forwardedProto: string | null | undefined): boolean {
+    if (!this.#options.trustProxy || forwardedProto == null || forwardedProto === '') return https
+    const comma = forwardedProto.indexOf(',')
+    const first = comma === -1 ? forwardedProto : forwardedProto.slice(0, comma)
+    return first.trim().toLowerCase() === 'https'
   }
 
   /**
@@ -710,7 +740,13 @@ export class SessionManager<Data extends object = SessionData> {
     if (this.#tokenHeader !== undefined) return this.#bearer ? `Bearer ${token}` : token
     const persist =
       this.#options.cookie.persist || session[kState].values.get(REMEMBER_ME_KEY) === true
-    return this.#cookies.live(token, expiry.getTime(), this.#options.clock(), persist)
+    return this.#cookies.live(
+      token,
+      expiry.getTime(),
+      this.#options.clock(),
+      persist,
+      session[kState].secure,
+    )
   }
 }
 
