@@ -173,16 +173,22 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * The Set-Cookie value for a live session (SCS WriteSessionCookie): Expires and Max-Age only when
-   * `persist` (by default `cookie.persist`).
+   * `persist` (by default `cookie.persist`). With `cookie.secure: 'auto'`, `secure` says whether
+   * the request came over HTTPS.
    */
-  sessionCookie(token: string, expiry: Date, persist = this.#options.cookie.persist): string {
+  sessionCookie(
+    token: string,
+    expiry: Date,
+    persist = this.#options.cookie.persist,
+    secure = false,
+  ): string {
     const now = this.#options.clock()
-    return this.#transport.cookies.live(token, expiry.getTime(), now, persist)
+    return this.#transport.cookies.live(token, expiry.getTime(), now, persist, secure)
   }
 
-  /** The Set-Cookie value that deletes the session cookie. */
-  expiredCookie(): string {
-    return this.#transport.cookies.expired()
+  /** The Set-Cookie value that deletes the session cookie; `secure` as for {@link sessionCookie}. */
+  expiredCookie(secure = false): string {
+    return this.#transport.cookies.expired(secure)
   }
 
   /**
@@ -235,16 +241,36 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * Attaches `session` to `target` so `from(target)` finds it; for adapters, which pass the
-   * request's device when {@link recordsDevices} is true.
+   * request's device when {@link recordsDevices} is true, and whether it came over HTTPS when
+   * {@link securesByRequest} is true.
    */
-  attach(target: object, session: Session<Data>, device?: DeviceInfo): void {
+  attach(target: object, session: Session<Data>, device?: DeviceInfo, secure?: boolean): void {
     ;(target as Record<symbol, Session<Data>>)[this.#slot] = session
     if (device !== undefined) session[kState].device = device
+    if (secure === true) session[kState].secure = true
   }
 
   /** True when adapters should pass the request's User-Agent and IP to `attach` (`deviceInfo`). */
   get recordsDevices(): boolean {
     return this.#options.deviceInfo
+  }
+
+  /**
+   * True with `cookie.secure: 'auto'`: adapters then tell `attach` whether the request came over
+   * HTTPS, and only then work it out.
+   */
+  get securesByRequest(): boolean {
+    return this.#transport.securesByRequest
+  }
+
+  /**
+   * Whether a request came over HTTPS, for adapters with no proxy setting of their framework's
+   * (node:http, Fetch, Hono): `https` (the connection's or the URL's own protocol), unless
+   * `trustProxy` is on and `forwardedProto` (the X-Forwarded-Proto header) is present, whose
+   * first value then decides.
+   */
+  cameOverHttps(https: boolean, forwardedProto: string | null | undefined): boolean {
+    return this.#transport.cameOverHttps(https, forwardedProto)
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { deviceOf, headerValue } from './device.js'
+import { deviceOf, headerValue, overTls } from './device.js'
 import { addVary, hookResponse } from './response-hook.js'
 
 /** Express's `next`, typed structurally so this file imports nothing from express. */
@@ -44,6 +44,11 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
               req.headers['user-agent'],
               (req as { ip?: string }).ip ?? req.socket.remoteAddress,
             )
+          : undefined,
+        // Express's req.secure honours `trust proxy` too; under plain connect, node's rule.
+        core.securesByRequest
+          ? ((req as { secure?: boolean }).secure ??
+              core.cameOverHttps(overTls(req), headerValue(req.headers['x-forwarded-proto'])))
           : undefined,
       )
       req.session ??= session

@@ -67,6 +67,8 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
       request,
       session,
       core.recordsDevices ? deviceOf(request.headers['user-agent'], request.ip) : undefined,
+      // Fastify's protocol honours its trustProxy option.
+      core.securesByRequest ? request.protocol === 'https' : undefined,
     )
     request.session ??= session
     pending.add(request)

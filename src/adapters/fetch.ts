@@ -54,6 +54,20 @@ export function withSessionHeaders(
 }
 
 /**
+ * Whether `request` came over HTTPS: its URL's scheme (Request URLs are normalised, so the
+ * scheme is lower-case), or a trusted X-Forwarded-Proto (the manager's `trustProxy`).
+ */
+export function cameOverHttps<Data extends object>(
+  manager: SessionManager<Data>,
+  request: Request,
+): boolean {
+  return manager.cameOverHttps(
+    request.url.startsWith('https:'),
+    request.headers.get('x-forwarded-proto'),
+  )
+}
+
+/**
  * Loads the session named by a request's Cookie header (synchronously, with no store call, when
  * it holds no well-formed token). Rejects with the manager's `ERR_STORE` or `ERR_CODEC` errors.
  */
@@ -96,6 +110,7 @@ export function loadAndSave<Data extends object>(
       request,
       session,
       manager.recordsDevices ? deviceOf(request.headers.get('user-agent'), undefined) : undefined,
+      manager.securesByRequest ? cameOverHttps(manager, request) : undefined,
     )
     const response = await handler(request, session)
     const cookie = await manager.commitResponse(session)

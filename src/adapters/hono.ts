@@ -2,7 +2,12 @@ import type { Context, Env, MiddlewareHandler } from 'hono'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
 import { deviceOf } from './device.js'
-import { loadRequestSession, setSessionHeaders, withSessionHeaders } from './fetch.js'
+import {
+  cameOverHttps,
+  loadRequestSession,
+  setSessionHeaders,
+  withSessionHeaders,
+} from './fetch.js'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -46,6 +51,7 @@ export function loadAndSave<Data extends object>(
       c,
       session,
       manager.recordsDevices ? deviceOf(c.req.header('user-agent'), undefined) : undefined,
+      manager.securesByRequest ? cameOverHttps(manager, c.req.raw) : undefined,
     )
     manager.attach(c.req.raw, session)
     if (c.get('session') === undefined) c.set('session', session as unknown as Session)

@@ -18,6 +18,8 @@ export interface KoaContextLike {
   vary(field: string): void
   /** The client address (Koa's `ctx.ip`, which honours `app.proxy`). */
   ip?: string
+  /** The request came over HTTPS (Koa's `ctx.secure`, which honours `app.proxy`). */
+  secure?: boolean
   session?: Session
 }
 
@@ -63,6 +65,7 @@ export function loadAndSave<Data extends object>(
       ctx,
       session,
       manager.recordsDevices ? deviceOf(ctx.get('User-Agent'), ctx.ip) : undefined,
+      manager.securesByRequest ? ctx.secure === true : undefined,
     )
     ctx.session ??= session as unknown as Session
     await next()

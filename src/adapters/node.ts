@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { deviceOf, headerValue } from './device.js'
+import { deviceOf, headerValue, overTls } from './device.js'
 import { addVary, commitStarted, hookResponse } from './response-hook.js'
 
 declare module 'node:http' {
@@ -74,6 +74,9 @@ export function loadAndSave<Data extends object>(
       session,
       core.recordsDevices
         ? deviceOf(req.headers['user-agent'], req.socket.remoteAddress)
+        : undefined,
+      core.securesByRequest
+        ? core.cameOverHttps(overTls(req), headerValue(req.headers['x-forwarded-proto']))
         : undefined,
     )
     req.session ??= session
