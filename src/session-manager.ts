@@ -163,12 +163,17 @@ export class SessionManager<Data extends object = SessionData> {
   }
 
   /**
-   * The one response-header step: writes `Vary`, and with the commit step's `value` its
-   * Set-Cookie (or token header), the session's extra cookies and Cache-Control, to `sink` (the
-   * adapter's view of its framework's response headers).
+   * The one response-header step, for adapters: writes `Vary`, and with the commit step's `value`
+   * its Set-Cookie (or token header), the session's extra cookies and Cache-Control, to `target`
+   * through `sink` (the adapter's view of its framework's response headers).
    */
-  writeHeaders(sink: HeaderSink, session: Session<Data>, value: string | undefined): void {
-    writeSessionHeaders(sink, this.#transport, value, session[kState].extraCookies)
+  writeHeaders<Target>(
+    sink: HeaderSink<Target>,
+    target: Target,
+    session: Session<Data>,
+    value: string | undefined,
+  ): void {
+    writeSessionHeaders(sink, target, this.#transport, value, session[kState].extraCookies)
   }
 
   /**
