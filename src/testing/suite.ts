@@ -101,16 +101,15 @@ export class Suite<S extends Store> {
   }
 
   #missing(groups: readonly StoreCapability[]): string | undefined {
+    const absent: string[] = []
     const parts: string[] = []
     for (const group of groups) {
       if (this.#has.has(group)) continue
       const partial = this.#partial.find((p) => p.capability === group)
-      parts.push(
-        partial === undefined
-          ? `has no ${calls(storeCapabilities[group])}`
-          : describePartial(partial),
-      )
+      if (partial === undefined) absent.push(...storeCapabilities[group])
+      else parts.push(describePartial(partial))
     }
-    return parts.length === 0 ? undefined : parts.join(' and ')
+    if (absent.length > 0) parts.unshift(`has no ${calls(absent)}`)
+    return parts.length === 0 ? undefined : parts.join('; ')
   }
 }
