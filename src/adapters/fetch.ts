@@ -2,7 +2,7 @@ import type { HeaderNames, HeaderSink } from '../response-headers.js'
 import { writeSessionHeaders } from '../response-headers.js'
 import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWith, varyWithCookie } from '../vary.js'
+import { varyWithCookie } from '../vary.js'
 import { deviceOf } from './device.js'
 
 export { varyWithCookie }
