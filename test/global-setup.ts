@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+import { hasConnectSqlite3, INSTALL_CONNECT_SQLITE3 } from '../bench/lib/connect-sqlite3.ts'
 import {
   cannotStart,
   LABELS,
@@ -21,7 +22,8 @@ import {
  * them); otherwise, where the server binaries are installed and SESSIONKIT_SERVICES is not `off`,
  * throwaway servers are started in a temp folder of their own on free ports and stopped by the
  * returned teardown; otherwise the suites skip, and one line says what to install or set. Test
- * files read the outcome through test/services.ts.
+ * files read the outcome through test/services.ts. Likewise one line when connect-sqlite3 (no
+ * devDependency) is missing.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = fileURLToPath(new URL('..', import.meta.url))
@@ -94,6 +96,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ]
     console.warn(
       `sessionkit tests: skipping the ${list(skipped.map((s) => LABELS[s]))} suites: ${list(why)}; or set ${list(skipped.map((s) => VARIABLES[s]))} to servers of your own`,
+    )
+  }
+
+  if (!hasConnectSqlite3()) {
+    console.warn(
+      `sessionkit tests: skipping the tests that drive connect-sqlite3 (a benchmark contender, the express-session bridge from it): \`${INSTALL_CONNECT_SQLITE3}\` runs them`,
     )
   }
 
