@@ -23,6 +23,7 @@ function newPool(connectionString: string): pg.Pool {
 }
 
 describe.skipIf(url === undefined)(named('PostgreSQL', 'postgres', url), () => {
+  // Read only inside hooks and tests: this body also runs (to name the skipped tests) without one.
   const pgUrl = url as string
   // Each file uses its own tables, so test files running in parallel never share rows.
   describeStoreConformance(vitest, 'PostgresStore', PostgresStore, async () => {

@@ -41,6 +41,7 @@ const onNode = versions.bun === undefined && versions.deno === undefined
  * suites run one after another, the failovers last.
  */
 describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url), () => {
+  // Read only inside hooks and tests: this body also runs (to name the skipped tests) without one.
   const urls = url as string
   let admin: ClusterAdmin
   beforeAll(async () => {
@@ -210,9 +211,9 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
   if (onNode) {
     describe('the sessionkit command on a cluster node', () => {
       const prefix = 'cli-cluster:'
-      const first = `redis://127.0.0.1:${clusterNodes(urls)[0]?.port}`
 
       it('lists, counts, shows, revokes and exports the sessions of every master', async () => {
+        const first = `redis://127.0.0.1:${clusterNodes(urls)[0]?.port}`
         await admin.deleteMatching(prefix)
         const { client, close } = await connectCluster('ioredis', urls)
         const store = new RedisStore(client, { prefix })

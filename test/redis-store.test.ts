@@ -36,6 +36,7 @@ function ioRedis(base: string, db: number): Redis {
 }
 
 describe.skipIf(url === undefined)(named('Redis', 'redis', url), () => {
+  // Read only inside hooks and tests: this body also runs (to name the skipped tests) without one.
   const redisUrl = url as string
   describeStoreConformance(vitest, 'RedisStore (node-redis v5)', RedisStore, async () => {
     const client = await nodeRedis(redisUrl, 1)
