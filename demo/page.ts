@@ -52,11 +52,13 @@ function devicesCard(devices: SessionInfo[]): string {
     <button type="submit" class="secondary">Sign out everywhere else</button>
   </form>`
     : ''
+  // The rule is SeenThrottle's in src/owners.ts: at most one write a minute per session.
   return `<section class="card" id="sessions">
   <h2>Your sessions</h2>
   <ul class="devices">
     ${items}
   </ul>
+  <p class="muted note" id="last-seen-note">“Last seen” is that browser’s latest request, recorded at most once a minute per session so that page views do not each cost a database write; it can be up to a minute behind.</p>
   ${others}
 </section>`
 }
@@ -88,24 +90,65 @@ function signedInCard(view: PageView): string {
 </section>`
 }
 
+/** The demo's icon, served at /favicon.svg (the pages link it) and /favicon.ico (browsers' guess). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2f6fde"/><text x="16" y="23" font-family="sans-serif" font-size="20" font-weight="700" text-anchor="middle" fill="#fff">s</text></svg>
+`
+
+function documentOf(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<style>${STYLES}</style>
+</head>
+<body>
+<main>
+<h1><span>sessionkit</span> demo</h1>
+${body}
+</main>
+</body>
+</html>
+`
+}
+
+/**
+ * What a browser sees at the seed's `/put` or `/get` (the footer's links): the outcome and a way
+ * back. `message` is what the session holds now.
+ */
+export function renderSeedPage(path: '/put' | '/get', message: string): string {
+  const outcome =
+    path === '/put'
+      ? `Stored <q>${escapeHtml(message)}</q> in your session.`
+      : message === ''
+        ? 'Your session holds no message yet: <a href="/put">/put</a> stores one.'
+        : `Your session’s message: <q>${escapeHtml(message)}</q>`
+  const next =
+    path === '/put'
+      ? '<a href="/get">/get</a> reads it back.'
+      : '<a href="/put">/put</a> stores it again.'
+  return documentOf(
+    `sessionkit demo: ${path}`,
+    `<section class="card">
+  <h2>The seed example: <code>${path}</code></h2>
+  <p id="seed-result">${outcome}</p>
+  <p>${next} <a href="/" id="back">Back to the demo</a></p>
+  <p class="muted note">Clients that do not ask for HTML, such as curl, get the seed’s own bytes: an empty 200 from /put, the bare message from /get.</p>
+</section>`,
+  )
+}
+
 /** The demo's home page as a complete HTML document. */
 export function renderPage(view: PageView): string {
   const flash =
     view.flash === ''
       ? ''
       : `<section class="card flash" role="status" id="flash">${escapeHtml(view.flash)}</section>\n`
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>sessionkit demo</title>
-<style>${STYLES}</style>
-</head>
-<body>
-<main>
-<h1><span>sessionkit</span> demo</h1>
-<p class="lead">Server-side sessions in a SQLite file; the browser only holds an HttpOnly cookie.</p>
+  return documentOf(
+    'sessionkit demo',
+    `<p class="lead">Server-side sessions in a SQLite file; the browser only holds an HttpOnly cookie.</p>
 ${flash}${view.user === '' ? signInCard() : `${signedInCard(view)}\n${devicesCard(view.devices)}`}
 ${
   view.user === ''
@@ -121,9 +164,6 @@ ${
 }
 <footer>
   The seed example: <a href="/put">/put</a> stores a message, <a href="/get">/get</a> reads it back.
-</footer>
-</main>
-</body>
-</html>
-`
+</footer>`,
+  )
 }

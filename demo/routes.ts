@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionManager } from '../src/index.ts'
 import { REMEMBER_ME_KEY } from '../src/index.ts'
 import { readForm } from './form.ts'
-import { renderPage } from './page.ts'
+import { FAVICON_SVG, renderPage, renderSeedPage } from './page.ts'
 
 /** What the demo keeps in a session. */
 export type DemoData = { user: string; visits: number; flash: string; message: string }
@@ -16,7 +16,7 @@ const MAX_NAME = 64
 const PAGE_HEADERS = {
   'Content-Type': 'text/html; charset=utf-8',
   'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 }
@@ -109,18 +109,38 @@ async function revokeOthers(sessions: DemoSessions, req: IncomingMessage, res: S
   redirectHome(res)
 }
 
+// A browser following the page's footer links asks for HTML; curl and scripts do not.
+const HTML = /\btext\/html\b/
+
 /**
  * The seed's example, byte for byte: `/put` stores a message and answers 200 with an empty body,
- * `/get` writes it back. It expects `loadAndSave(sessions, …)` around it.
+ * `/get` writes it back. A request that asks for HTML (a browser, from the page's footer) gets
+ * the same outcome as a small page with a link back instead. It expects
+ * `loadAndSave(sessions, …)` around it.
  */
 export function seedRoutes(sessions: DemoSessions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const session = sessions.from(req)
-    if (pathOf(req) === '/put') {
-      session.put('message', 'Hello from a session!')
-      res.end()
-    } else res.end(session.getString('message'))
+    const path = pathOf(req) === '/put' ? '/put' : '/get'
+    if (path === '/put') session.put('message', 'Hello from a session!')
+    // The answer depends on Accept, so caches must keep the two apart.
+    res.setHeader('Vary', 'Accept')
+    if (HTML.test(req.headers.accept ?? '')) {
+      res.writeHead(200, PAGE_HEADERS)
+      res.end(renderSeedPage(path, session.getString('message')))
+    } else if (path === '/put') res.end()
+    else res.end(session.getString('message'))
   }
+}
+
+// The icon is the same for everyone and never changes within a run.
+function favicon(res: ServerResponse): void {
+  res.writeHead(200, {
+    'Content-Type': 'image/svg+xml',
+    'Cache-Control': 'public, max-age=86400',
+    'X-Content-Type-Options': 'nosniff',
+  })
+  res.end(FAVICON_SVG)
 }
 
 /** The request's path, without its query string. */
@@ -128,7 +148,7 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?', 1)[0] ?? '/'
 }
 
-/** Every route of the demo (`/`, `/sign-in`, `/sign-out`, `/sessions/revoke`, `/sessions/revoke-others`, and the seed's `/put` and `/get`); it expects `loadAndSave(sessions, …)` around it. */
+/** Every route of the demo (`/`, `/sign-in`, `/sign-out`, `/sessions/revoke`, `/sessions/revoke-others`, the icon, and the seed's `/put` and `/get`); it expects `loadAndSave(sessions, …)` around it. */
 export function pageRoutes(sessions: DemoSessions) {
   const seed = seedRoutes(sessions)
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -139,6 +159,10 @@ export function pageRoutes(sessions: DemoSessions) {
       case '/put':
       case '/get':
         return seed(req, res)
+      case '/favicon.svg':
+      case '/favicon.ico':
+        if (get) return favicon(res)
+        return send(res, 405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' })
       case '/':
         if (get) return home(sessions, req, res)
         return send(res, 405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' })

@@ -33,4 +33,6 @@ li.device form, li.device .this-device { grid-column: 2; grid-row: 1 / span 2; }
 .this-device { color: var(--muted); font-size: .875rem; }
 footer { color: var(--muted); font-size: .875rem; }
 footer a { color: var(--accent); }
+.note { font-size: .875rem; margin-top: .75rem; }
+a { color: var(--accent); }
 `

@@ -7,6 +7,7 @@
 #                                      # and _REDIS_CLUSTER_URL (the six nodes, comma-separated)
 #   eval "$(bash scripts/services.sh)"  # the same from a plain shell (it prints export lines)
 #   bash scripts/services.sh stop       # stops them all and removes their data
+#   bash scripts/services.sh start postgres redis   # only those (postgres, redis, redis-cluster)
 #
 # Safe to source under `set -euo pipefail`: it never calls `exit` and changes no shell option.
 # Starting twice reuses the running servers. Ports and folder can be overridden with
@@ -19,6 +20,24 @@
 
 _sessionkit_services() {
   local action=$1
+  shift
+  # Which servers `start` starts: those named after the action, or all three.
+  local want_pg=1 want_redis=1 want_cluster=1
+  if [ $# -gt 0 ]; then
+    want_pg=0 want_redis=0 want_cluster=0
+    local name
+    for name in "$@"; do
+      case "$name" in
+        postgres) want_pg=1 ;;
+        redis) want_redis=1 ;;
+        redis-cluster) want_cluster=1 ;;
+        *)
+          echo "services.sh: unknown server '$name' (postgres, redis or redis-cluster)" >&2
+          return 2
+          ;;
+      esac
+    done
+  fi
   local pg_port=${SESSIONKIT_PG_PORT:-54329}
   local redis_port=${SESSIONKIT_REDIS_PORT:-63799}
   local dir=${SESSIONKIT_SERVICES_DIR:-${TMPDIR:-/tmp}/sessionkit-services}
@@ -46,18 +65,18 @@ _sessionkit_services() {
 
   case "$action" in
     start)
-      if [ -z "$pg_bin" ]; then
+      if [ "$want_pg" = 1 ] && [ -z "$pg_bin" ]; then
         echo 'services.sh: PostgreSQL not found (apt-get install postgresql)' >&2
         return 1
       fi
-      if ! command -v redis-server >/dev/null 2>&1; then
+      if [ "$want_redis$want_cluster" != 00 ] && ! command -v redis-server >/dev/null 2>&1; then
         echo 'services.sh: redis-server not found (apt-get install redis-server)' >&2
         return 1
       fi
       mkdir -p "$dir"
       chmod 755 "$dir"
 
-      if ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
+      if [ "$want_pg" = 1 ] && ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
         if [ ! -f "$dir/pg/PG_VERSION" ]; then
           rm -rf "$dir/pg"
           mkdir -p "$dir/pg"
@@ -77,19 +96,21 @@ _sessionkit_services() {
         }
       fi
 
-      if ! redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+      if [ "$want_redis" = 1 ] && ! redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
         mkdir -p "$dir/redis"
         redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --dir "$dir/redis" \
           --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --save '' \
           --appendonly no
       fi
 
-      _sessionkit_cluster_start "$dir/cluster" "${cluster_ports[@]}" || return 1
+      if [ "$want_cluster" = 1 ]; then
+        _sessionkit_cluster_start "$dir/cluster" "${cluster_ports[@]}" || return 1
+      fi
 
       local i
       for i in $(seq 1 150); do
-        if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" &&
-          redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+        if { [ "$want_pg" = 0 ] || "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; } &&
+          { [ "$want_redis" = 0 ] || redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; }; then
           break
         fi
         if [ "$i" = 150 ]; then
@@ -99,38 +120,48 @@ _sessionkit_services() {
         sleep 0.1
       done
 
-      if [ "$("$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc \
-        "SELECT 1 FROM pg_database WHERE datname = 'sessionkit'")" != 1 ]; then
-        "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres sessionkit
+      if [ "$want_pg" = 1 ]; then
+        if [ "$("$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc \
+          "SELECT 1 FROM pg_database WHERE datname = 'sessionkit'")" != 1 ]; then
+          "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres sessionkit
+        fi
+        export SESSIONKIT_POSTGRES_URL=$pg_url
+        echo "export SESSIONKIT_POSTGRES_URL=$pg_url"
       fi
-
-      export SESSIONKIT_POSTGRES_URL=$pg_url
-      export SESSIONKIT_REDIS_URL=$redis_url
-      export SESSIONKIT_REDIS_CLUSTER_URL=$cluster_url
-      echo "export SESSIONKIT_POSTGRES_URL=$pg_url"
-      echo "export SESSIONKIT_REDIS_URL=$redis_url"
-      echo "export SESSIONKIT_REDIS_CLUSTER_URL=$cluster_url"
+      if [ "$want_redis" = 1 ]; then
+        export SESSIONKIT_REDIS_URL=$redis_url
+        echo "export SESSIONKIT_REDIS_URL=$redis_url"
+      fi
+      if [ "$want_cluster" = 1 ]; then
+        export SESSIONKIT_REDIS_CLUSTER_URL=$cluster_url
+        echo "export SESSIONKIT_REDIS_CLUSTER_URL=$cluster_url"
+      fi
       ;;
     stop)
+      # Every server is told to stop first, then all are waited for (one at a time would add up).
+      local pidfile pid
+      local -a pids=()
+      for pidfile in "$dir/redis/redis.pid" "$dir"/cluster/*/redis.pid; do
+        [ -f "$pidfile" ] || continue
+        pid=$(cat "$pidfile")
+        kill "$pid" 2>/dev/null && pids+=("$pid")
+      done
       if [ -n "$pg_bin" ] && [ -f "$dir/pg/postmaster.pid" ]; then
         "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/pg" -m immediate -w stop >/dev/null 2>&1 || true
       fi
-      local pidfile
-      for pidfile in "$dir/redis/redis.pid" "$dir"/cluster/*/redis.pid; do
-        [ -f "$pidfile" ] || continue
-        local pid
-        pid=$(cat "$pidfile")
-        kill "$pid" 2>/dev/null || true
-        # Wait, so that a `start` right after this one does not find the dying server.
-        for _ in $(seq 1 50); do
-          if ! kill -0 "$pid" 2>/dev/null; then break; fi
-          sleep 0.1
+      # Wait, so that a `start` right after this one does not find the dying servers.
+      for _ in $(seq 1 100); do
+        local running=0
+        for pid in "${pids[@]}"; do
+          if kill -0 "$pid" 2>/dev/null; then running=1; fi
         done
+        [ "$running" = 1 ] || break
+        sleep 0.1
       done
       rm -rf "$dir"
       ;;
     *)
-      echo "usage: services.sh start|stop" >&2
+      echo "usage: services.sh start [postgres] [redis] [redis-cluster] | stop" >&2
       return 2
       ;;
   esac
@@ -200,7 +231,7 @@ CONF
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   # Run directly: print the export lines (on stdout) for `eval` and keep going only on success.
   set -euo pipefail
-  _sessionkit_services "${1:-start}"
+  _sessionkit_services "${1:-start}" "${@:2}"
 else
-  _sessionkit_services "${1:-start}"
+  _sessionkit_services "${1:-start}" "${@:2}"
 fi

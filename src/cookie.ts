@@ -13,8 +13,14 @@ export interface CookieOptions {
   path?: string
   /** @default true */
   httpOnly?: boolean
-  /** @default false */
-  secure?: boolean
+  /**
+   * Secure: `true` always, `false` never, `'auto'` when the request came over HTTPS (as the
+   * adapter's framework judges it, or `X-Forwarded-Proto` with the manager's `trustProxy`), so
+   * one app serves both https:// and http://localhost. `'auto'` cannot be combined with
+   * SameSite=None, Partitioned or a `__Host-`/`__Secure-` name, which need Secure always.
+   * @default false
+   */
+  secure?: boolean | 'auto'
   /** @default 'lax' */
   sameSite?: SameSite
   /** Partitioned (CHIPS); needs `secure`. @default false */
@@ -40,7 +46,8 @@ const identity = (value: string): string => value
 export class CookieWriter {
   readonly name: string
   readonly #prefix: string
-  readonly #suffix: string
+  // Indexed by the request's `secure` flag; both carry Secure with `secure: true`, neither with false.
+  readonly #suffix: readonly [string, string]
   // Expires changes once a second for a given lifetime, so the last string is reused.
   #expiresSecond = Number.NaN
   #expires = ''
@@ -50,21 +57,29 @@ export class CookieWriter {
     let prefix = ''
     if (options.path !== '') prefix += `; Path=${options.path}`
     if (options.domain) prefix += `; Domain=${options.domain.replace(/^\./, '')}`
-    let suffix = ''
-    if (options.httpOnly) suffix += '; HttpOnly'
-    if (options.secure) suffix += '; Secure'
-    if (options.sameSite) suffix += `; SameSite=${SAME_SITE[options.sameSite]}`
-    if (options.partitioned) suffix += '; Partitioned'
+    const suffix = (secure: boolean): string => {
+      let s = ''
+      if (options.httpOnly) s += '; HttpOnly'
+      if (secure) s += '; Secure'
+      if (options.sameSite) s += `; SameSite=${SAME_SITE[options.sameSite]}`
+      if (options.partitioned) s += '; Partitioned'
+      return s
+    }
     this.#prefix = prefix
-    this.#suffix = suffix
+    this.#suffix =
+      options.secure === 'auto'
+        ? [suffix(false), suffix(true)]
+        : [suffix(options.secure), suffix(options.secure)]
   }
 
   /**
    * The Set-Cookie value for a live session. With `persist`, Expires is the expiry rounded up to
    * the next whole second and Max-Age the whole seconds left, rounded up as Go's trunc(seconds + 1) does (omitted at 0).
+   * `secure` (the request came over HTTPS) matters only with `secure: 'auto'`.
    */
-  live(token: string, expiry: number, now: number, persist: boolean): string {
-    if (!persist) return `${this.name}=${token}${this.#prefix}${this.#suffix}`
+  live(token: string, expiry: number, now: number, persist: boolean, secure = false): string {
+    const suffix = this.#suffix[secure ? 1 : 0]
+    if (!persist) return `${this.name}=${token}${this.#prefix}${suffix}`
     const second = Math.floor(expiry / 1000) + 1
     if (second !== this.#expiresSecond) {
       this.#expires = new Date(second * 1000).toUTCString()
@@ -78,12 +93,13 @@ export class CookieWriter {
     let maxAge = Math.trunc(remaining + 1)
     if (remaining >= 0 && Number.isInteger(remaining)) maxAge -= 1
     const age = maxAge > 0 ? `; Max-Age=${maxAge}` : maxAge < 0 ? '; Max-Age=0' : ''
-    return `${this.name}=${token}${this.#prefix}; Expires=${expires}${age}${this.#suffix}`
+    return `${this.name}=${token}${this.#prefix}; Expires=${expires}${age}${suffix}`
   }
 
-  /** The Set-Cookie value that deletes the cookie (SCS's zero-expiry cookie). */
-  expired(): string {
-    return `${this.name}=${this.#prefix}; Expires=${DELETION_EXPIRES}; Max-Age=0${this.#suffix}`
+  /** The Set-Cookie value that deletes the cookie (SCS's zero-expiry cookie); `secure` as for {@link live}. */
+  expired(secure = false): string {
+    const suffix = this.#suffix[secure ? 1 : 0]
+    return `${this.name}=${this.#prefix}; Expires=${DELETION_EXPIRES}; Max-Age=0${suffix}`
   }
 }
 

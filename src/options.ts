@@ -89,6 +89,14 @@ export interface SessionManagerOptions<Data extends object = SessionData> {
    * session's values in a new session (see `expressSessionBridge`). @default undefined
    */
   bridge?: SessionBridge
+  /**
+   * With `cookie.secure: 'auto'` on node:http, Fetch and Hono: trust the first value of the
+   * `X-Forwarded-Proto` request header to say whether the request came over HTTPS. Set it only
+   * behind a proxy that sets that header on every request, since a client can send it too.
+   * Express, Koa and Fastify ignore it and follow their own proxy setting (`trust proxy`,
+   * `app.proxy`, `trustProxy`). @default false
+   */
+  trustProxy?: boolean
   /** The clock in ms since the epoch; tests inject one. @default Date.now */
   clock?: () => number
 }
@@ -112,6 +120,7 @@ export interface ResolvedOptions {
   deviceInfo: boolean
   maxBytes: number
   bridge: SessionBridge | undefined
+  trustProxy: boolean
   clock: () => number
 }
 
@@ -136,6 +145,7 @@ const TOP_KEYS = new Set<string>([
   'deviceInfo',
   'maxBytes',
   'bridge',
+  'trustProxy',
   'clock',
 ])
 const COOKIE_KEYS = new Set<string>([
@@ -178,6 +188,18 @@ function duration(value: unknown, option: string, fallback: number, allowZero: b
     )
   }
   return value
+}
+
+// What a wrong option value is, for a message: its type, and a string's text.
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
+  if (typeof value === 'function') return 'a function (a class? pass an instance)'
+  return value === null ? 'null' : `a ${typeof value}`
+}
+
+// A string as the single-quoted literal a user would write.
+function quoted(text: string): string {
+  return `'${text.replace(/[\\']/g, '\\$&')}'`
 }
 
 function byteCount(value: unknown): number {
@@ -235,32 +257,38 @@ function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
   if (sameSite !== false && sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
     invalid('cookie.sameSite', `must be 'lax', 'strict', 'none' or false, got ${String(sameSite)}`)
   }
-  const secure = flag(cookie.secure, 'cookie.secure', false)
+  const secure = cookie.secure ?? false
+  if (typeof secure !== 'boolean' && secure !== 'auto') {
+    invalid('cookie.secure', `must be true, false or 'auto', got ${String(secure)}`)
+  }
+  // 'auto' leaves Secure off on plain http, where browsers would drop a cookie these rules cover,
+  // so each of them needs Secure always.
+  const auto = secure === 'auto' ? ` ('auto' leaves it off on plain http)` : ''
   const partitioned = flag(cookie.partitioned, 'cookie.partitioned', false)
-  if (sameSite === 'none' && !secure) {
+  if (sameSite === 'none' && secure !== true) {
     invalid(
       'cookie.sameSite',
-      `'none' needs cookie.secure: true; browsers reject SameSite=None cookies without Secure`,
+      `'none' needs cookie.secure: true${auto}; browsers reject SameSite=None cookies without Secure`,
     )
   }
   // Browsers honour these prefixes case-insensitively and refuse a cookie that breaks their rules.
   const lower = name.toLowerCase()
-  if (lower.startsWith('__host-') && (!secure || path !== '/' || domain !== undefined)) {
+  if (lower.startsWith('__host-') && (secure !== true || path !== '/' || domain !== undefined)) {
     invalid(
       'cookie.name',
-      `"${name}" uses the __Host- prefix, which needs cookie.secure: true, cookie.path: '/' and no cookie.domain; browsers reject it otherwise`,
+      `"${name}" uses the __Host- prefix, which needs cookie.secure: true${auto}, cookie.path: '/' and no cookie.domain; browsers reject it otherwise`,
     )
   }
-  if (lower.startsWith('__secure-') && !secure) {
+  if (lower.startsWith('__secure-') && secure !== true) {
     invalid(
       'cookie.name',
-      `"${name}" uses the __Secure- prefix, which needs cookie.secure: true; browsers reject it otherwise`,
+      `"${name}" uses the __Secure- prefix, which needs cookie.secure: true${auto}; browsers reject it otherwise`,
     )
   }
-  if (partitioned && !secure) {
+  if (partitioned && secure !== true) {
     invalid(
       'cookie.partitioned',
-      'needs cookie.secure: true; browsers reject Partitioned cookies without Secure',
+      `needs cookie.secure: true${auto}; browsers reject Partitioned cookies without Secure`,
     )
   }
   return {
@@ -296,6 +324,13 @@ export function resolveOptions<Data extends object>(
   if (typeof options !== 'object' || options === null) invalid('(options)', 'must be an object')
   checkKeys(options, TOP_KEYS, '')
   const store = options.store
+  if (store !== undefined && (typeof store !== 'object' || store === null)) {
+    // The common slip is a file name where the store belongs; say how to open one.
+    invalid(
+      'store',
+      `must be a store object, not ${describe(store)}: for a SQLite file use store: openSQLiteStore(${quoted(typeof store === 'string' ? store : 'sessions.db')}) from 'sessionkit/sqlite'`,
+    )
+  }
   if (store !== undefined) {
     for (const method of ['find', 'commit', 'delete'] as const) {
       if (typeof store?.[method] !== 'function') invalid('store', `must implement ${method}()`)
@@ -375,6 +410,10 @@ export function resolveOptions<Data extends object>(
   if (bridge !== undefined && tokenHeader !== undefined) {
     invalid('bridge', 'moves cookie sessions, so it cannot be used with tokenHeader')
   }
+  const trustProxy = flag(options.trustProxy, 'trustProxy', false)
+  if (trustProxy && cookie.secure !== 'auto') {
+    invalid('trustProxy', `serves cookie.secure: 'auto' only; set that too, or drop trustProxy`)
+  }
   return {
     lifetime,
     idleTimeout,
@@ -391,6 +430,7 @@ export function resolveOptions<Data extends object>(
     deviceInfo,
     maxBytes: byteCount(options.maxBytes),
     bridge,
+    trustProxy,
     clock,
     // Built last so a bad option never leaves a default store's timer behind.
     store: store ?? new MemoryStore({ clock: options.clock ?? Date.now }),

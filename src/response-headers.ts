@@ -1,13 +1,14 @@
 import { varyWith } from './vary.js'
 
 /**
- * A response's headers as an adapter's framework exposes them: read one (for Vary, which is
- * merged), replace one, or add one more line of it (Set-Cookie, Cache-Control).
+ * How an adapter reads and writes its framework's response headers: read one (for Vary, which is
+ * merged), replace one, or add one more line of it (Set-Cookie, Cache-Control). One static object
+ * per framework, with the response passed in, so the step allocates nothing per request.
  */
-export interface HeaderSink {
-  get(name: string): string | undefined
-  set(name: string, value: string): void
-  append(name: string, value: string): void
+export interface HeaderSink<Target> {
+  get(target: Target, name: string): string | undefined
+  set(target: Target, name: string, value: string): void
+  append(target: Target, name: string, value: string): void
 }
 
 /** What the header step needs to know of a manager: the header names and the Cache-Control it sends. */
@@ -25,18 +26,22 @@ export interface HeaderNames {
  * (merged, never repeated), and when the commit step gave a `value`, that value in Set-Cookie
  * (appended) or in the token header (replaced), the `extras` (the bridge's deletion of another
  * library's cookie), and Cache-Control (SCS appends `no-cache="Set-Cookie"`; `no-store` replaces).
+ * Called with no value before the commit, it adds Vary alone, so an error response keeps it.
  */
-export function writeSessionHeaders(
-  sink: HeaderSink,
+export function writeSessionHeaders<Target>(
+  sink: HeaderSink<Target>,
+  target: Target,
   names: HeaderNames,
   value: string | undefined,
   extras: readonly string[] = [],
 ): void {
-  sink.set('Vary', varyWith(sink.get('Vary'), names.varyHeader))
+  const vary = sink.get(target, 'Vary')
+  const merged = varyWith(vary, names.varyHeader)
+  if (merged !== vary) sink.set(target, 'Vary', merged)
   if (value === undefined) return
-  if (names.responseHeader === 'Set-Cookie') sink.append('Set-Cookie', value)
-  else sink.set(names.responseHeader, value)
-  for (const extra of extras) sink.append('Set-Cookie', extra)
-  if (names.cacheControl === 'no-store') sink.set('Cache-Control', 'no-store')
-  else sink.append('Cache-Control', names.cacheControl)
+  if (names.responseHeader === 'Set-Cookie') sink.append(target, 'Set-Cookie', value)
+  else sink.set(target, names.responseHeader, value)
+  for (const extra of extras) sink.append(target, 'Set-Cookie', extra)
+  if (names.cacheControl === 'no-store') sink.set(target, 'Cache-Control', 'no-store')
+  else sink.append(target, 'Cache-Control', names.cacheControl)
 }

@@ -163,26 +163,37 @@ export class SessionManager<Data extends object = SessionData> {
   }
 
   /**
-   * The one response-header step: writes `Vary`, and with the commit step's `value` its
-   * Set-Cookie (or token header), the session's extra cookies and Cache-Control, to `sink` (the
-   * adapter's view of its framework's response headers).
+   * The one response-header step, for adapters: writes `Vary`, and with the commit step's `value`
+   * its Set-Cookie (or token header), the session's extra cookies and Cache-Control, to `target`
+   * through `sink` (the adapter's view of its framework's response headers).
    */
-  writeHeaders(sink: HeaderSink, session: Session<Data>, value: string | undefined): void {
-    writeSessionHeaders(sink, this.#transport, value, session[kState].extraCookies)
+  writeHeaders<Target>(
+    sink: HeaderSink<Target>,
+    target: Target,
+    session: Session<Data>,
+    value: string | undefined,
+  ): void {
+    writeSessionHeaders(sink, target, this.#transport, value, session[kState].extraCookies)
   }
 
   /**
    * The Set-Cookie value for a live session (SCS WriteSessionCookie): Expires and Max-Age only when
-   * `persist` (by default `cookie.persist`).
+   * `persist` (by default `cookie.persist`). With `cookie.secure: 'auto'`, `secure` says whether
+   * the request came over HTTPS.
    */
-  sessionCookie(token: string, expiry: Date, persist = this.#options.cookie.persist): string {
+  sessionCookie(
+    token: string,
+    expiry: Date,
+    persist = this.#options.cookie.persist,
+    secure = false,
+  ): string {
     const now = this.#options.clock()
-    return this.#transport.cookies.live(token, expiry.getTime(), now, persist)
+    return this.#transport.cookies.live(token, expiry.getTime(), now, persist, secure)
   }
 
-  /** The Set-Cookie value that deletes the session cookie. */
-  expiredCookie(): string {
-    return this.#transport.cookies.expired()
+  /** The Set-Cookie value that deletes the session cookie; `secure` as for {@link sessionCookie}. */
+  expiredCookie(secure = false): string {
+    return this.#transport.cookies.expired(secure)
   }
 
   /**
@@ -235,16 +246,36 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * Attaches `session` to `target` so `from(target)` finds it; for adapters, which pass the
-   * request's device when {@link recordsDevices} is true.
+   * request's device when {@link recordsDevices} is true, and whether it came over HTTPS when
+   * {@link securesByRequest} is true.
    */
-  attach(target: object, session: Session<Data>, device?: DeviceInfo): void {
+  attach(target: object, session: Session<Data>, device?: DeviceInfo, secure?: boolean): void {
     ;(target as Record<symbol, Session<Data>>)[this.#slot] = session
     if (device !== undefined) session[kState].device = device
+    if (secure === true) session[kState].secure = true
   }
 
   /** True when adapters should pass the request's User-Agent and IP to `attach` (`deviceInfo`). */
   get recordsDevices(): boolean {
     return this.#options.deviceInfo
+  }
+
+  /**
+   * True with `cookie.secure: 'auto'`: adapters then tell `attach` whether the request came over
+   * HTTPS, and only then work it out.
+   */
+  get securesByRequest(): boolean {
+    return this.#transport.securesByRequest
+  }
+
+  /**
+   * Whether a request came over HTTPS, for adapters with no proxy setting of their framework's
+   * (node:http, Fetch, Hono): `https` (the connection's or the URL's own protocol), unless
+   * `trustProxy` is on and `forwardedProto` (the X-Forwarded-Proto header) is present, whose
+   * first value then decides.
+   */
+  cameOverHttps(https: boolean, forwardedProto: string | null | undefined): boolean {
+    return this.#transport.cameOverHttps(https, forwardedProto)
   }
 
   /**

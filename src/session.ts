@@ -91,6 +91,8 @@ export interface SessionState {
   bridged: Bridged | undefined
   /** Set-Cookie values to send besides the session's own (the bridge's deletion of the old cookie). */
   extraCookies: readonly string[]
+  /** The request came over HTTPS, as the adapter judged it; read only with `cookie.secure: 'auto'`. */
+  secure: boolean
 }
 
 /** @internal A session state with nothing in it, for `token` as stored (or not) under `key`. */
@@ -111,6 +113,7 @@ export function blankState(deadline: number): SessionState {
     renewed: false,
     bridged: undefined,
     extraCookies: [],
+    secure: false,
   }
 }
 
@@ -299,6 +302,7 @@ export class Session<Data extends object = SessionData> {
       status: 'destroyed',
       dirty: true,
       device: state.device,
+      secure: state.secure,
       // A session the bridge just moved over: its response must end the old one too.
       bridged: state.bridged,
     })

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import http, { type ServerResponse } from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Session, SessionManagerOptions, Store } from '../src/index.ts'
@@ -21,10 +23,30 @@ export interface Reply {
 /** A framework-neutral route; the adapter's test file maps it onto its framework's handler. */
 export type Route = (exchange: Exchange) => Reply | undefined | Promise<Reply | undefined>
 
+/** A TLS key and certificate, PEM. */
+export interface TlsPair {
+  key: string
+  cert: string
+}
+
+/** The suite's self-signed certificate for localhost and 127.0.0.1 (test/fixtures/tls). */
+export const TEST_TLS: TlsPair = {
+  key: readFileSync(new URL('./fixtures/tls/localhost-key.pem', import.meta.url), 'utf8'),
+  cert: readFileSync(new URL('./fixtures/tls/localhost-cert.pem', import.meta.url), 'utf8'),
+}
+
 /** The app to build: `loadAndSave(manager)` for each manager, outermost first, then the routes. */
 export interface AppSpec {
   managers: SessionManager[]
   routes: Record<string, Route>
+  /** Serve over HTTPS with this key and certificate (and `request` over HTTPS, trusting it). */
+  tls?: TlsPair
+  /**
+   * The app sits behind a proxy it trusts: the framework's own setting is on (Express
+   * `trust proxy`, Koa `app.proxy`, Fastify `trustProxy`); adapters without one leave it to the
+   * manager's `trustProxy` option, which the suite sets as well.
+   */
+  trustProxy?: boolean
 }
 
 /** A running app: `request` sends one request (over HTTP to 127.0.0.1) and resolves its response. */
@@ -42,13 +64,47 @@ export interface AdapterTraits {
   errorVary?: boolean
 }
 
-/** Serves a node:http listener on 127.0.0.1 at a free port; for adapters' `makeApp`. */
-export async function listen(listener: http.RequestListener): Promise<TestApp> {
-  const server = http.createServer(listener)
+const NO_BODY = new Set([101, 204, 205, 304])
+
+// The platform's fetch takes no CA, so requests to the self-signed server go through node:https.
+function fetchTls(url: string, init: RequestInit | undefined, ca: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {}
+    new Headers(init?.headers).forEach((value, name) => {
+      headers[name] = value
+    })
+    const req = https.request(url, { method: init?.method ?? 'GET', headers, ca }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('error', reject)
+      res.on('end', () => {
+        const received = new Headers()
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+          received.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string)
+        }
+        const status = res.statusCode ?? 0
+        const body = NO_BODY.has(status) ? null : Buffer.concat(chunks)
+        resolve(new Response(body, { status, headers: received }))
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** `request` for a TestApp on 127.0.0.1:`port`, over HTTPS (trusting `tls.cert`) when `tls` is given. */
+export function requester(port: number, tls?: TlsPair): TestApp['request'] {
+  if (tls === undefined) return (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init)
+  return (path, init) => fetchTls(`https://127.0.0.1:${port}${path}`, init, tls.cert)
+}
+
+/** Serves a node:http listener on 127.0.0.1 at a free port (HTTPS with `tls`); for adapters' `makeApp`. */
+export async function listen(listener: http.RequestListener, tls?: TlsPair): Promise<TestApp> {
+  const server = tls === undefined ? http.createServer(listener) : https.createServer(tls, listener)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    request: (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init),
+    request: requester(port, tls),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()
@@ -216,6 +272,7 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
 
     async function start(
       options: SessionManagerOptions = {},
+      serving: Pick<AppSpec, 'tls' | 'trustProxy'> = {},
     ): Promise<{ app: TestApp; manager: SessionManager; log: string[]; held: Gate }> {
       const store =
         (options.store as MemoryStore | undefined) ??
@@ -224,7 +281,11 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
       const manager = new SessionManager({ ...options, store })
       const log: string[] = []
       const held = gate()
-      app = await makeApp({ managers: [manager], routes: seedRoutes(manager, log, held) })
+      app = await makeApp({
+        managers: [manager],
+        routes: seedRoutes(manager, log, held),
+        ...serving,
+      })
       return { app, manager, log, held }
     }
 
@@ -481,6 +542,65 @@ export function describeAdapter(name: string, makeApp: MakeApp, traits: AdapterT
         expect(setCookies(res)).toEqual([
           'session=; Path=/; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Strict; Partitioned',
         ])
+      })
+    })
+
+    describe("cookie.secure: 'auto'", () => {
+      const auto: SessionManagerOptions = { cookie: { secure: 'auto' } }
+      const LIVE = new RegExp(`^session=${TOKEN}; Path=/; Expires=${DATE}; Max-Age=\\d+; HttpOnly`)
+      const isSecure = (cookie: string | undefined): boolean =>
+        (cookie ?? '').split('; ').includes('Secure')
+
+      it('over HTTPS, the session cookie and the deletion cookie carry Secure', async () => {
+        const { app } = await start(auto, { tls: TEST_TLS })
+        const res = await app.request('/put')
+        const [cookie] = setCookies(res)
+        expect(cookie).toMatch(LIVE)
+        expect(cookie).toMatch(/; HttpOnly; Secure; SameSite=Lax$/)
+        expect(await (await get(app, cookiePair(cookie ?? ''))).text()).toBe(MESSAGE)
+        const destroyed = await app.request('/destroy', {
+          headers: { Cookie: cookiePair(cookie ?? '') },
+        })
+        expect(setCookies(destroyed)).toEqual([
+          `${DELETION.replace('; SameSite', '; Secure; SameSite')}`,
+        ])
+      })
+
+      it('over plain http (http://localhost) sends no Secure, even with a forged X-Forwarded-Proto', async () => {
+        const { app } = await start(auto)
+        const plain = setCookies(await app.request('/put'))[0]
+        expect(plain).toMatch(LIVE)
+        expect(isSecure(plain)).toBe(false)
+        const forged = await app.request('/put', { headers: { 'X-Forwarded-Proto': 'https' } })
+        expect(isSecure(setCookies(forged)[0])).toBe(false)
+        const cookie = cookiePair(plain ?? '')
+        const destroyed = await app.request('/destroy', { headers: { Cookie: cookie } })
+        expect(setCookies(destroyed)).toEqual([DELETION])
+      })
+
+      // Which of several comma-separated values counts is each framework's rule (Fastify: the last).
+      it('behind a trusted proxy, X-Forwarded-Proto decides', async () => {
+        const { app } = await start({ ...auto, trustProxy: true }, { trustProxy: true })
+        const via = async (proto: string | undefined): Promise<boolean> => {
+          const headers: Record<string, string> =
+            proto === undefined ? {} : { 'X-Forwarded-Proto': proto }
+          const [cookie] = setCookies(await app.request('/put', { headers }))
+          expect(cookie).toMatch(LIVE)
+          return isSecure(cookie)
+        }
+        expect(await via('https')).toBe(true)
+        expect(await via('http')).toBe(false)
+        expect(await via(undefined)).toBe(false)
+      })
+
+      it('secure: true sends Secure over plain http and false leaves it off over HTTPS', async () => {
+        const { app: plain } = await start({ cookie: { secure: true } })
+        expect(isSecure(setCookies(await plain.request('/put'))[0])).toBe(true)
+        await plain.close()
+        const { app: tls } = await start({ cookie: { secure: false } }, { tls: TEST_TLS })
+        const [cookie] = setCookies(await tls.request('/put'))
+        expect(cookie).toMatch(LIVE)
+        expect(isSecure(cookie)).toBe(false)
       })
     })
 

@@ -61,6 +61,53 @@ describe('SessionManager#sessionCookie (Go http.Cookie bytes, reference §2.4)',
   })
 })
 
+describe("cookie.secure: 'auto'", () => {
+  const auto = manager({ cookie: { secure: 'auto', persist: false } })
+
+  it('writes Secure only for a request that came over HTTPS, live and deletion cookies alike', () => {
+    expect(auto.sessionCookie(TOKEN, new Date(NOW), false, true)).toBe(
+      `session=${TOKEN}; Path=/; HttpOnly; Secure; SameSite=Lax`,
+    )
+    expect(auto.sessionCookie(TOKEN, new Date(NOW))).toBe(
+      `session=${TOKEN}; Path=/; HttpOnly; SameSite=Lax`,
+    )
+    expect(auto.expiredCookie(true)).toBe(
+      'session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax',
+    )
+    expect(auto.expiredCookie()).toBe(
+      'session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; HttpOnly; SameSite=Lax',
+    )
+  })
+
+  it('leaves secure: true and false as they are, whatever the request', () => {
+    const always = manager({ cookie: { secure: true, persist: false } })
+    expect(always.sessionCookie(TOKEN, new Date(NOW), false, false)).toContain('; Secure;')
+    const never = manager({ cookie: { persist: false } })
+    expect(never.sessionCookie(TOKEN, new Date(NOW), false, true)).not.toContain('Secure')
+    expect(never.expiredCookie(true)).not.toContain('Secure')
+  })
+
+  it('is the only setting under which adapters ask whether a request came over HTTPS', () => {
+    expect(auto.securesByRequest).toBe(true)
+    expect(manager({ cookie: { secure: true } }).securesByRequest).toBe(false)
+    expect(manager().securesByRequest).toBe(false)
+  })
+
+  it("ignores X-Forwarded-Proto unless trustProxy, and then takes the header's first value", () => {
+    expect(auto.cameOverHttps(false, 'https')).toBe(false)
+    expect(auto.cameOverHttps(true, 'http')).toBe(true)
+    const proxied = manager({ cookie: { secure: 'auto' }, trustProxy: true })
+    expect(proxied.cameOverHttps(false, 'https')).toBe(true)
+    expect(proxied.cameOverHttps(false, 'HTTPS')).toBe(true)
+    expect(proxied.cameOverHttps(false, ' https , http')).toBe(true)
+    expect(proxied.cameOverHttps(true, 'http, https')).toBe(false)
+    // No header: the connection's own protocol.
+    expect(proxied.cameOverHttps(true, null)).toBe(true)
+    expect(proxied.cameOverHttps(false, undefined)).toBe(false)
+    expect(proxied.cameOverHttps(false, '')).toBe(false)
+  })
+})
+
 describe('Max-Age and Expires rounding (reference §2.5)', () => {
   const cookieAt = (remainingMs: number, expiryMs = NOW + remainingMs) =>
     manager().sessionCookie(TOKEN, new Date(expiryMs))

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ExpressSessionStore, expressSessionBridge } from '../src/bridges/express-session.ts'
 import { SessionManager } from '../src/index.ts'
 import { tempDir } from './fixtures/sqlite-temp.ts'
+import { connectSqlite3Missing } from './helpers/connect-sqlite3.ts'
 import { listen, newApp, type OldStore, oldApp, SECRETS } from './helpers/express-session-apps.ts'
 import { named, serviceUrl } from './services.ts'
 
@@ -23,6 +24,7 @@ interface OldTarget {
 const tmp = tempDir('sessionkit-bridge-')
 const pgUrl = serviceUrl('postgres')
 const redisUrl = serviceUrl('redis')
+const cs3Missing = connectSqlite3Missing()
 const targets: OldTarget[] = [
   {
     title: 'better-sqlite3-session-store',
@@ -42,8 +44,9 @@ const targets: OldTarget[] = [
     },
   },
   {
-    title: 'connect-sqlite3',
-    skip: false,
+    title:
+      cs3Missing === undefined ? 'connect-sqlite3' : `connect-sqlite3 (skipped: ${cs3Missing})`,
+    skip: cs3Missing !== undefined,
     async open() {
       const SQLiteStore = require('connect-sqlite3')(session) as new (options: {
         db: string

@@ -1,10 +1,11 @@
+import * as vitest from 'vitest'
 import { describe, expect, it, vi } from 'vitest'
 import { MemoryStore } from '../src/index.ts'
-import { describeStore } from './store-contract.ts'
+import { describeStoreConformance } from '../src/testing/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 
-describeStore('MemoryStore', async () => {
+describeStoreConformance(vitest, 'MemoryStore', MemoryStore, async () => {
   const store = new MemoryStore({ cleanupInterval: 0 })
   return {
     store,

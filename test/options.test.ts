@@ -77,7 +77,48 @@ describe('SessionManager options', () => {
     ],
     ['a codec without decode', { codec: { encode() {} } }, /option codec/],
     ['an unknown cacheControl', { cacheControl: 'private' }, /option cacheControl/],
-    ['a non-boolean secure', { cookie: { secure: 'yes' } }, /option cookie\.secure/],
+    [
+      'a non-boolean secure',
+      { cookie: { secure: 'yes' } },
+      /option cookie\.secure must be true, false or 'auto'/,
+    ],
+    [
+      "SameSite=None with secure: 'auto'",
+      { cookie: { sameSite: 'none', secure: 'auto' } },
+      /option cookie\.sameSite 'none' needs cookie\.secure: true \('auto' leaves it off on plain http\)/,
+    ],
+    [
+      "__Host- with secure: 'auto'",
+      { cookie: { name: '__Host-session', secure: 'auto' } },
+      /__Host- prefix, which needs cookie\.secure: true \('auto'/,
+    ],
+    [
+      "__Secure- with secure: 'auto'",
+      { cookie: { name: '__Secure-session', secure: 'auto' } },
+      /__Secure- prefix, which needs cookie\.secure: true \('auto'/,
+    ],
+    [
+      "Partitioned with secure: 'auto'",
+      { cookie: { partitioned: true, secure: 'auto' } },
+      /option cookie\.partitioned needs cookie\.secure: true \('auto'/,
+    ],
+    ['a non-boolean trustProxy', { trustProxy: 1 }, /option trustProxy must be true or false/],
+    [
+      "trustProxy without secure: 'auto'",
+      { trustProxy: true, cookie: { secure: true } },
+      /option trustProxy serves cookie\.secure: 'auto' only/,
+    ],
+    [
+      'a file name as the store',
+      { store: 'sessions.db' },
+      /option store must be a store object, not the string "sessions\.db": for a SQLite file use store: openSQLiteStore\('sessions\.db'\) from 'sessionkit\/sqlite'/,
+    ],
+    [
+      'a store class instead of an instance',
+      { store: MemoryStore },
+      /option store must be a store object, not a function \(a class\? pass an instance\).*openSQLiteStore\('sessions\.db'\)/,
+    ],
+    ['null as the store', { store: null }, /option store must be a store object, not null/],
   ]
   for (const [what, options, message] of invalid) {
     it(`rejects ${what} at construction with ERR_OPTIONS`, () => {
@@ -86,6 +127,11 @@ describe('SessionManager options', () => {
       )
     })
   }
+
+  it("accepts secure: 'auto' with SameSite Lax or Strict, and trustProxy with it", () => {
+    expect(make({ cookie: { secure: 'auto' } })).not.toThrow()
+    expect(make({ cookie: { secure: 'auto', sameSite: 'strict' }, trustProxy: true })).not.toThrow()
+  })
 
   it('accepts SameSite=None with Secure and Partitioned', () => {
     expect(make({ cookie: { sameSite: 'none', secure: true, partitioned: true } })).not.toThrow()

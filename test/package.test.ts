@@ -84,6 +84,30 @@ describe('package shape', () => {
     }
   })
 
+  it('names every subpath in the README or docs/', () => {
+    const docs = [
+      readFileSync(new URL('README.md', root), 'utf8'),
+      ...readdirSync(new URL('docs/', root))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => readFileSync(new URL(`docs/${f}`, root), 'utf8')),
+    ].join('\n')
+    for (const [name] of subpaths) {
+      if (name !== '.') expect(docs, name).toContain(`sessionkit${name.slice(1)}`)
+    }
+  })
+
+  it('keeps sessionkit/testing free of test frameworks: node: modules and its own sources, fast-check only when installed', () => {
+    const dir = new URL('src/testing/', root)
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(new URL(file, dir), 'utf8')
+      const values = [...text.matchAll(/^import (?!type)[^\n]* from '([^']+)'/gm)].map((m) => m[1])
+      for (const spec of values) expect(spec, file).toMatch(/^(\.|node:)/)
+      const dynamic = [...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1])
+      for (const spec of dynamic) expect(spec, file).toBe('fast-check')
+    }
+    expect(pkg.peerDependenciesMeta['fast-check']?.optional).toBe(true)
+  })
+
   it('keeps the core free of value imports from any peer package', () => {
     const core = readdirSync(new URL('src/', root)).filter((f) => f.endsWith('.ts'))
     for (const file of core) {

@@ -1,11 +1,12 @@
 import net from 'node:net'
 import pg from 'pg'
+import * as vitest from 'vitest'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { StoreError } from '../src/index.ts'
 import { PostgresStore } from '../src/stores/postgres/index.ts'
+import { describeStoreConformance } from '../src/testing/index.ts'
 import { freePort } from './helpers/http.ts'
 import { named, serviceUrl } from './services.ts'
-import { describeStore } from './store-contract.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
@@ -22,9 +23,10 @@ function newPool(connectionString: string): pg.Pool {
 }
 
 describe.skipIf(url === undefined)(named('PostgreSQL', 'postgres', url), () => {
+  // Read only inside hooks and tests: this body also runs (to name the skipped tests) without one.
   const pgUrl = url as string
   // Each file uses its own tables, so test files running in parallel never share rows.
-  describeStore('PostgresStore', async () => {
+  describeStoreConformance(vitest, 'PostgresStore', PostgresStore, async () => {
     const pool = newPool(pgUrl)
     const store = new PostgresStore(pool, { cleanupInterval: 0, tableName: 'contract_sessions' })
     await store.ready()

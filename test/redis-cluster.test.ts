@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { Cluster, Redis } from 'ioredis'
+import * as vitest from 'vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadAndSave } from '../src/adapters/node.ts'
 import { jsonCodec } from '../src/codec.ts'
@@ -10,6 +11,7 @@ import {
   type IORedisClusterClient,
   RedisStore,
 } from '../src/stores/redis/index.ts'
+import { describeStoreConformance } from '../src/testing/index.ts'
 import { cli, jsonLines } from './helpers/cli.ts'
 import { Client, serve } from './helpers/http.ts'
 import {
@@ -20,7 +22,6 @@ import {
   connectCluster,
 } from './helpers/redis-cluster.ts'
 import { named, serviceUrl } from './services.ts'
-import { describeStore } from './store-contract.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
@@ -40,6 +41,7 @@ const onNode = versions.bun === undefined && versions.deno === undefined
  * suites run one after another, the failovers last.
  */
 describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url), () => {
+  // Read only inside hooks and tests: this body also runs (to name the skipped tests) without one.
   const urls = url as string
   let admin: ClusterAdmin
   beforeAll(async () => {
@@ -50,14 +52,19 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
 
   for (const name of CLUSTER_CLIENTS) {
     const prefix = `contract-${name.replace(/\W/g, '')}:`
-    describeStore(`RedisStore on Redis Cluster (${name})`, async () => {
-      const { client, close } = await connectCluster(name, urls)
-      return {
-        store: new RedisStore(client, { prefix }),
-        reset: () => admin.deleteMatching(prefix),
-        close,
-      }
-    })
+    describeStoreConformance(
+      vitest,
+      `RedisStore on Redis Cluster (${name})`,
+      RedisStore,
+      async () => {
+        const { client, close } = await connectCluster(name, urls)
+        return {
+          store: new RedisStore(client, { prefix }),
+          reset: () => admin.deleteMatching(prefix),
+          close,
+        }
+      },
+    )
   }
 
   describe.each(CLUSTER_CLIENTS)('RedisStore on Redis Cluster with %s', (name) => {
@@ -204,9 +211,9 @@ describe.skipIf(url === undefined)(named('Redis Cluster', 'redis-cluster', url),
   if (onNode) {
     describe('the sessionkit command on a cluster node', () => {
       const prefix = 'cli-cluster:'
-      const first = `redis://127.0.0.1:${clusterNodes(urls)[0]?.port}`
 
       it('lists, counts, shows, revokes and exports the sessions of every master', async () => {
+        const first = `redis://127.0.0.1:${clusterNodes(urls)[0]?.port}`
         await admin.deleteMatching(prefix)
         const { client, close } = await connectCluster('ioredis', urls)
         const store = new RedisStore(client, { prefix })

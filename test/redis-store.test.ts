@@ -1,12 +1,13 @@
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { createClient as createClientV4 } from 'redis4'
+import * as vitest from 'vitest'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../src/index.ts'
 import { type IORedisClient, RedisStore } from '../src/stores/redis/index.ts'
+import { describeStoreConformance } from '../src/testing/index.ts'
 import { freePort } from './helpers/http.ts'
 import { named, serviceUrl } from './services.ts'
-import { describeStore } from './store-contract.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
@@ -35,8 +36,9 @@ function ioRedis(base: string, db: number): Redis {
 }
 
 describe.skipIf(url === undefined)(named('Redis', 'redis', url), () => {
+  // Read only inside hooks and tests: this body also runs (to name the skipped tests) without one.
   const redisUrl = url as string
-  describeStore('RedisStore (node-redis v5)', async () => {
+  describeStoreConformance(vitest, 'RedisStore (node-redis v5)', RedisStore, async () => {
     const client = await nodeRedis(redisUrl, 1)
     return {
       store: new RedisStore(client),
@@ -50,7 +52,7 @@ describe.skipIf(url === undefined)(named('Redis', 'redis', url), () => {
   })
 
   // node-redis v4 (the `redis4` alias of redis@4) reads `returnBuffers` where v5 reads `typeMapping`.
-  describeStore('RedisStore (node-redis v4)', async () => {
+  describeStoreConformance(vitest, 'RedisStore (node-redis v4)', RedisStore, async () => {
     const client = createClientV4({ url: redisUrl, database: 3 })
     client.on('error', () => {})
     await client.connect()
@@ -65,7 +67,7 @@ describe.skipIf(url === undefined)(named('Redis', 'redis', url), () => {
     }
   })
 
-  describeStore('RedisStore (ioredis)', async () => {
+  describeStoreConformance(vitest, 'RedisStore (ioredis)', RedisStore, async () => {
     const client = ioRedis(redisUrl, 2)
     return {
       store: new RedisStore(client),

@@ -1,36 +1,35 @@
-import { it } from 'vitest'
+import { inject, it } from 'vitest'
+import { type Service, type ServiceState, VARIABLES } from './helpers/throwaway-servers.ts'
 
-/** The database servers the store tests can reach, and how to name them in messages. */
-export type Service = 'postgres' | 'redis' | 'redis-cluster'
+export type { Service } from './helpers/throwaway-servers.ts'
 
-const variables: Record<Service, string> = {
-  postgres: 'SESSIONKIT_POSTGRES_URL',
-  redis: 'SESSIONKIT_REDIS_URL',
-  'redis-cluster': 'SESSIONKIT_REDIS_CLUSTER_URL',
+// What test/global-setup.ts found for the service: a SESSIONKIT_*_URL variable, the throwaway
+// server it started, or why there is neither. Without that setup (another config), the variable.
+function stateOf(service: Service): ServiceState {
+  const provided = inject('sessionkitServices') as Record<Service, ServiceState> | undefined
+  if (provided !== undefined) return provided[service]
+  const url = process.env[VARIABLES[service]]
+  return url !== undefined && url !== '' ? { url } : { missing: `${VARIABLES[service]} is not set` }
 }
 
 /**
- * The URL of a real server for the store tests, from SESSIONKIT_POSTGRES_URL,
- * SESSIONKIT_REDIS_URL or SESSIONKIT_REDIS_CLUSTER_URL (the cluster's nodes, comma-separated),
- * or undefined when unset. Under CI=true a missing server is a failure (a
- * test that throws is registered); otherwise the caller skips its suites with
- * `describe.skipIf`, named by {@link named}, and a warning says what to start.
+ * The URL of a real server for the store tests: the one SESSIONKIT_POSTGRES_URL,
+ * SESSIONKIT_REDIS_URL or SESSIONKIT_REDIS_CLUSTER_URL names (the cluster's nodes,
+ * comma-separated), else the throwaway server test/global-setup.ts started, else undefined.
+ * Under CI=true a missing server is a failure (a test that throws is registered); otherwise the
+ * caller skips its suites with `describe.skipIf`, named by {@link named} (the global setup has
+ * already said once what to install or set). Collection must not use the URL: a skipped
+ * describe's body still runs.
  */
 export function serviceUrl(service: Service): string | undefined {
-  const variable = variables[service]
-  const url = process.env[variable]
-  if (url !== undefined && url !== '') return url
-  const message = missingMessage(service)
+  const state = stateOf(service)
+  if ('url' in state) return state.url
   if (process.env.CI === 'true') {
     it(`has a ${service} server to test against`, () => {
-      throw new Error(message)
+      throw new Error(state.missing)
     })
-  } else console.warn(`skipping the ${service} tests: ${message}`)
+  }
   return undefined
-}
-
-function missingMessage(service: Service): string {
-  return `${variables[service]} is not set: run \`eval "$(npm run -s services)"\` (scripts/services.sh starts throwaway PostgreSQL, Redis and Redis Cluster servers) to run them`
 }
 
 /**
@@ -39,5 +38,7 @@ function missingMessage(service: Service): string {
  * summary counts each one it did not run.
  */
 export function named(title: string, service: Service, url: string | undefined): string {
-  return url === undefined ? `${title} (skipped: ${missingMessage(service)})` : title
+  if (url !== undefined) return title
+  const state = stateOf(service)
+  return `${title} (skipped: ${'missing' in state ? state.missing : 'no server'})`
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { SessionError, SessionManagerOptions, Store } from '../src/index.ts'
-import { generateToken, hashToken, jsonCodec, MemoryStore, SessionManager } from '../src/index.ts'
+import {
+  capabilitiesOf,
+  generateToken,
+  hashToken,
+  jsonCodec,
+  MemoryStore,
+  SessionManager,
+} from '../src/index.ts'
 import { failingStore, RecordingStore } from './helpers/stores.ts'
 
 const HOUR = 3600_000
@@ -791,5 +798,61 @@ describe('SessionManager idleRefresh and an identical put', () => {
     changed.put('message', 'other')
     expect(await t.sessions.commitResponse(changed)).toContain('session=')
     expect(t.store.ops()).toEqual(['find', 'find', 'replace'])
+  })
+})
+
+describe('SessionManager: store capability groups', () => {
+  const base = (): Store => {
+    const inner = new MemoryStore({ cleanupInterval: 0 })
+    return {
+      find: (k) => inner.find(k),
+      commit: (k, d, e, m) => inner.commit(k, d, e, m),
+      delete: (k) => inner.delete(k),
+    }
+  }
+
+  it('refuses a store with end() but no ended(), naming the missing method and the group', () => {
+    const store = Object.assign(base(), { end: async () => undefined })
+    expect(() => new SessionManager({ store })).toThrow(
+      /implements end\(\) but not ended\(\): the ending capability needs end\(\), ended\(\) together/,
+    )
+  })
+
+  it('refuses a store with part of the owner index, naming each missing method', () => {
+    const store = Object.assign(base(), { setOwner: async () => {} })
+    expect(() => new SessionManager({ store })).toThrow(/not listOwned\(\), touchOwned\(\)/)
+  })
+
+  it('reports the groups a store implements whole, and the ones it starts without finishing', () => {
+    expect([...capabilitiesOf(new MemoryStore({ cleanupInterval: 0 })).has].sort()).toEqual([
+      'compareAndSet',
+      'ending',
+      'expiryEvents',
+      'listing',
+      'ownerIndex',
+      'touch',
+    ])
+    const partial = capabilitiesOf(Object.assign(base(), { ended: async () => undefined }))
+    expect(partial.has.size).toBe(0)
+    expect(partial.partial).toEqual([
+      { capability: 'ending', present: ['ended'], missing: ['end'] },
+    ])
+  })
+
+  it('runs a store with only find, commit and delete: writes, renewals and logouts still work', async () => {
+    const sessions = new SessionManager<{ n: number }>({ store: base(), idleTimeout: 60_000 })
+    const s = await sessions.load('')
+    s.put('n', 1)
+    const { token } = await sessions.commit(s)
+    const loaded = await sessions.load(token)
+    expect(loaded.get('n')).toBe(1)
+    await loaded.renewToken()
+    const renewed = await sessions.commit(loaded)
+    expect((await sessions.load(token)).token).toBe('')
+    const again = await sessions.load(renewed.token)
+    expect(again.get('n')).toBe(1)
+    await again.destroy()
+    expect((await sessions.load(renewed.token)).token).toBe('')
+    await expect(sessions.iterate(() => {})).rejects.toMatchObject({ code: 'ERR_NOT_ITERABLE' })
   })
 })

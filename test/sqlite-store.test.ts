@@ -1,5 +1,6 @@
 import { existsSync, rmSync, statSync } from 'node:fs'
 import fc from 'fast-check'
+import * as vitest from 'vitest'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SessionManager, StoreError } from '../src/index.ts'
 import { sqliteCode } from '../src/stores/sqlite/errors.ts'
@@ -9,9 +10,9 @@ import {
   SQLiteStore,
   type SQLiteStoreOptions,
 } from '../src/stores/sqlite/index.ts'
+import { describeStoreConformance } from '../src/testing/index.ts'
 import { GO_SQL, goFormat, tempDir } from './fixtures/sqlite-temp.ts'
 import { connect, SQLITE_DRIVERS, type TestDatabase } from './helpers/sqlite-drivers.ts'
-import { describeStore } from './store-contract.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
@@ -36,7 +37,7 @@ async function storeError(p: Promise<unknown>): Promise<StoreError & { sqlite: s
 
 for (const { driver, skip, title } of SQLITE_DRIVERS) {
   describe.skipIf(skip)(`SQLiteStore on ${title}`, () => {
-    describeStore(`SQLiteStore on ${driver}`, async () => {
+    describeStoreConformance(vitest, `SQLiteStore on ${driver}`, SQLiteStore, async () => {
       const tmp = tempDir()
       const db = connect(driver, tmp.file)
       db.pragma('journal_mode = WAL')

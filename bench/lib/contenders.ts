@@ -15,6 +15,8 @@ export interface Contender {
   env?: Record<string, string>
   /** Kept in `--quick` runs. */
   quick: boolean
+  /** A package it needs that is no devDependency (`npm run bench` installs it first). */
+  installedOnDemand?: 'connect-sqlite3'
 }
 
 /** Every contender, in the order the tables list them. */
@@ -100,6 +102,7 @@ export const CONTENDERS: Contender[] = [
     store: 'sqlite',
     framework: 'Express 5',
     quick: false,
+    installedOnDemand: 'connect-sqlite3',
   },
 ]
 

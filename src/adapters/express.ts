@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../session.js'
+import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { deviceOf, headerValue } from './device.js'
+import { deviceOf, headerValue, overTls } from './device.js'
 import { addVary, hookResponse } from './response-hook.js'
 
 /** Express's `next`, typed structurally so this file imports nothing from express. */
@@ -24,39 +24,43 @@ export type SessionMiddleware = (
  * app.get('/put', (req, res) => { sessions.from(req).put('message', 'Hello'); res.end() })
  */
 export function loadAndSave<Data extends object>(manager: SessionManager<Data>): SessionMiddleware {
-  const core = manager as unknown as SessionManager<SessionData>
   return function sessionMiddleware(req, res, next) {
-    if (core.peek(req) !== undefined) {
+    if (manager.peek(req) !== undefined) {
       next()
       return
     }
     const fail = (err: unknown): void => {
-      addVary(res, core.varyHeader)
+      addVary(res, manager)
       next(err)
     }
-    const start = (session: Session<SessionData>): void => {
-      core.attach(
+    const start = (session: Session<Data>): void => {
+      manager.attach(
         req,
         session,
         // Express's req.ip honours its `trust proxy` setting; plain node:http has none.
-        core.recordsDevices
+        manager.recordsDevices
           ? deviceOf(
               req.headers['user-agent'],
               (req as { ip?: string }).ip ?? req.socket.remoteAddress,
             )
           : undefined,
+        // Express's req.secure honours `trust proxy` too; under plain connect, node's rule.
+        manager.securesByRequest
+          ? ((req as { secure?: boolean }).secure ??
+              manager.cameOverHttps(overTls(req), headerValue(req.headers['x-forwarded-proto'])))
+          : undefined,
       )
-      req.session ??= session
-      hookResponse(res, core, session, req, (err) => {
+      req.session ??= session as unknown as Session
+      hookResponse(res, manager, session, req, (err) => {
         // Whatever the handler set belongs to the response that failed.
         for (const name of res.getHeaderNames()) if (name !== 'vary') res.removeHeader(name)
         next(err)
       })
       next()
     }
-    let loaded: Session<SessionData> | Promise<Session<SessionData>>
+    let loaded: Session<Data> | Promise<Session<Data>>
     try {
-      loaded = core.loadCookieHeader(headerValue(req.headers[core.requestHeader]))
+      loaded = manager.loadCookieHeader(headerValue(req.headers[manager.requestHeader]))
     } catch (err) {
       fail(err)
       return

@@ -1,7 +1,8 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
-import type { Session, SessionData } from '../session.js'
+import type { HeaderSink } from '../response-headers.js'
+import { writeSessionHeaders } from '../response-headers.js'
+import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWith } from '../vary.js'
 import { deviceOf, headerValue } from './device.js'
 
 declare module 'fastify' {
@@ -19,29 +20,17 @@ function headerText(value: number | string | string[] | undefined): string | und
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
-function addVary(reply: FastifyReply, name: string): void {
-  reply.header('vary', varyWith(headerText(reply.getHeader('vary')), name))
-}
-
-function addCookie(
-  reply: FastifyReply,
-  manager: SessionManager<SessionData>,
-  cookie: string,
-  extras: readonly string[],
-): void {
-  // Fastify appends each set-cookie value instead of replacing it; a token header is one value.
-  reply.header(
-    manager.responseHeader === 'Set-Cookie' ? 'set-cookie' : manager.responseHeader,
-    cookie,
-  )
-  for (const extra of extras) reply.header('set-cookie', extra)
-  const cacheControl = reply.getHeader('cache-control')
-  if (manager.cacheControl === 'no-store' || cacheControl === undefined) {
-    reply.header('cache-control', manager.cacheControl)
-  } else {
-    const existing = Array.isArray(cacheControl) ? cacheControl : [String(cacheControl)]
-    reply.header('cache-control', [...existing, manager.cacheControl])
-  }
+// Fastify appends each set-cookie value given to reply.header(); other names it replaces.
+const fastifyHeaders: HeaderSink<FastifyReply> = {
+  get: (reply, name) => headerText(reply.getHeader(name)),
+  set(reply, name, value) {
+    reply.header(name, value)
+  },
+  append(reply, name, value) {
+    const existing = name.toLowerCase() === 'set-cookie' ? undefined : reply.getHeader(name)
+    if (existing === undefined) reply.header(name, value)
+    else reply.header(name, [...(Array.isArray(existing) ? existing : [String(existing)]), value])
+  },
 }
 
 /**
@@ -57,18 +46,19 @@ function addCookie(
  * app.get('/put', async (request) => { sessions.from(request).put('message', 'Hello'); return '' })
  */
 export function loadAndSave<Data extends object>(manager: SessionManager<Data>): SessionPlugin {
-  const core = manager as unknown as SessionManager<SessionData>
   // Requests whose session this plugin loaded and has not committed yet. onSend runs again for an
   // error reply; by then the request has left this set, so a failed commit is not retried.
   const pending = new WeakSet<FastifyRequest>()
 
-  const start = (request: FastifyRequest, session: Session<SessionData>): void => {
-    core.attach(
+  const start = (request: FastifyRequest, session: Session<Data>): void => {
+    manager.attach(
       request,
       session,
-      core.recordsDevices ? deviceOf(request.headers['user-agent'], request.ip) : undefined,
+      manager.recordsDevices ? deviceOf(request.headers['user-agent'], request.ip) : undefined,
+      // Fastify's protocol honours its trustProxy option.
+      manager.securesByRequest ? request.protocol === 'https' : undefined,
     )
-    request.session ??= session
+    request.session ??= session as unknown as Session
     pending.add(request)
   }
 
@@ -76,13 +66,13 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
     if (!fastify.hasRequestDecorator('session')) fastify.decorateRequest('session', null)
 
     fastify.addHook('onRequest', (request, _reply, done) => {
-      if (core.peek(request) !== undefined) {
+      if (manager.peek(request) !== undefined) {
         done()
         return
       }
-      let loaded: Session<SessionData> | Promise<Session<SessionData>>
+      let loaded: Session<Data> | Promise<Session<Data>>
       try {
-        loaded = core.loadCookieHeader(headerValue(request.headers[core.requestHeader]))
+        loaded = manager.loadCookieHeader(headerValue(request.headers[manager.requestHeader]))
       } catch (err) {
         done(err as Error)
         return
@@ -102,27 +92,28 @@ export function loadAndSave<Data extends object>(manager: SessionManager<Data>):
     })
 
     fastify.addHook('onSend', (request, reply, payload, done) => {
-      addVary(reply, core.varyHeader)
+      // Vary first, so an error reply keeps it.
+      writeSessionHeaders(fastifyHeaders, reply, manager, undefined)
       if (!pending.delete(request)) {
         done(null, payload)
         return
       }
-      const session = core.from(request)
+      const session = manager.from(request)
       let outcome: string | undefined | Promise<string | undefined>
       try {
-        outcome = core.commitResponse(session)
+        outcome = manager.commitResponse(session)
       } catch (err) {
         done(err as Error)
         return
       }
       if (!(outcome instanceof Promise)) {
-        if (outcome !== undefined) addCookie(reply, core, outcome, core.extraCookies(session))
+        if (outcome !== undefined) manager.writeHeaders(fastifyHeaders, reply, session, outcome)
         done(null, payload)
         return
       }
       outcome.then(
         (cookie) => {
-          if (cookie !== undefined) addCookie(reply, core, cookie, core.extraCookies(session))
+          if (cookie !== undefined) manager.writeHeaders(fastifyHeaders, reply, session, cookie)
           done(null, payload)
         },
         (err: Error) => done(err),

@@ -1,6 +1,8 @@
-import type { Session, SessionData } from '../session.js'
+import type { HeaderNames, HeaderSink } from '../response-headers.js'
+import { writeSessionHeaders } from '../response-headers.js'
+import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWith, varyWithCookie } from '../vary.js'
+import { varyWithCookie } from '../vary.js'
 import { deviceOf } from './device.js'
 
 export { varyWithCookie }
@@ -11,24 +13,29 @@ export type FetchSessionHandler<Data extends object> = (
   session: Session<Data>,
 ) => Response | Promise<Response>
 
+/** A Fetch `Headers` for the header step. */
+const fetchHeaders: HeaderSink<Headers> = {
+  get: (headers, name) => headers.get(name) ?? undefined,
+  set(headers, name, value) {
+    headers.set(name, value)
+  },
+  append(headers, name, value) {
+    headers.append(name, value)
+  },
+}
+
 /**
- * Adds the commit step's headers to a mutable `Headers`: `Vary` (Cookie, or the token header)
- * always, and with a value its `Set-Cookie` (or token header) plus the manager's Cache-Control
- * (appended; `no-store` replaces).
+ * Adds the commit step's headers to a mutable `Headers` (the one response-header step,
+ * `writeSessionHeaders`): `Vary` (Cookie, or the token header) always, and with a value its
+ * `Set-Cookie` (or token header) plus the manager's Cache-Control (appended; `no-store` replaces).
  */
 export function setSessionHeaders(
   headers: Headers,
-  manager: SessionManager<SessionData>,
+  manager: HeaderNames,
   cookie: string | undefined,
   extras: readonly string[] = [],
 ): void {
-  headers.set('Vary', varyWith(headers.get('Vary'), manager.varyHeader))
-  if (cookie === undefined) return
-  if (manager.responseHeader === 'Set-Cookie') headers.append('Set-Cookie', cookie)
-  else headers.set(manager.responseHeader, cookie)
-  for (const extra of extras) headers.append('Set-Cookie', extra)
-  if (manager.cacheControl === 'no-store') headers.set('Cache-Control', 'no-store')
-  else headers.append('Cache-Control', manager.cacheControl)
+  writeSessionHeaders(fetchHeaders, headers, manager, cookie, extras)
 }
 
 /**
@@ -37,7 +44,7 @@ export function setSessionHeaders(
  */
 export function withSessionHeaders(
   response: Response,
-  manager: SessionManager<SessionData>,
+  manager: HeaderNames,
   cookie: string | undefined,
   extras: readonly string[] = [],
 ): Response {
@@ -51,6 +58,20 @@ export function withSessionHeaders(
   const copy = new Response(response.body, response)
   setSessionHeaders(copy.headers, manager, cookie, extras)
   return copy
+}
+
+/**
+ * Whether `request` came over HTTPS: its URL's scheme (Request URLs are normalised, so the
+ * scheme is lower-case), or a trusted X-Forwarded-Proto (the manager's `trustProxy`).
+ */
+export function cameOverHttps<Data extends object>(
+  manager: SessionManager<Data>,
+  request: Request,
+): boolean {
+  return manager.cameOverHttps(
+    request.url.startsWith('https:'),
+    request.headers.get('x-forwarded-proto'),
+  )
 }
 
 /**
@@ -86,7 +107,6 @@ export function loadAndSave<Data extends object>(
   manager: SessionManager<Data>,
   handler: FetchSessionHandler<Data>,
 ): (request: Request) => Promise<Response> {
-  const core = manager as unknown as SessionManager<SessionData>
   return async function sessionHandler(request) {
     const attached = manager.peek(request)
     if (attached !== undefined) return handler(request, attached)
@@ -96,9 +116,10 @@ export function loadAndSave<Data extends object>(
       request,
       session,
       manager.recordsDevices ? deviceOf(request.headers.get('user-agent'), undefined) : undefined,
+      manager.securesByRequest ? cameOverHttps(manager, request) : undefined,
     )
     const response = await handler(request, session)
     const cookie = await manager.commitResponse(session)
-    return withSessionHeaders(response, core, cookie, manager.extraCookies(session))
+    return withSessionHeaders(response, manager, cookie, manager.extraCookies(session))
   }
 }

@@ -1,8 +1,13 @@
 import type { Context, Env, MiddlewareHandler } from 'hono'
-import type { Session, SessionData } from '../session.js'
+import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
 import { deviceOf } from './device.js'
-import { loadRequestSession, setSessionHeaders, withSessionHeaders } from './fetch.js'
+import {
+  cameOverHttps,
+  loadRequestSession,
+  setSessionHeaders,
+  withSessionHeaders,
+} from './fetch.js'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -33,7 +38,6 @@ function replaceResponse(c: Context, response: Response): void {
 export function loadAndSave<Data extends object>(
   manager: SessionManager<Data>,
 ): MiddlewareHandler<Env> {
-  const core = manager as unknown as SessionManager<SessionData>
   return async function sessionMiddleware(c, next) {
     if (manager.peek(c) !== undefined) {
       await next()
@@ -46,6 +50,7 @@ export function loadAndSave<Data extends object>(
       c,
       session,
       manager.recordsDevices ? deviceOf(c.req.header('user-agent'), undefined) : undefined,
+      manager.securesByRequest ? cameOverHttps(manager, c.req.raw) : undefined,
     )
     manager.attach(c.req.raw, session)
     if (c.get('session') === undefined) c.set('session', session as unknown as Session)
@@ -53,10 +58,10 @@ export function loadAndSave<Data extends object>(
     // A handler that returned nothing: leave Hono to report "Context is not finalized".
     if (!c.finalized) return
     // Vary goes on before the commit so an error response built from c.res keeps it.
-    replaceResponse(c, withSessionHeaders(c.res, core, undefined))
+    replaceResponse(c, withSessionHeaders(c.res, manager, undefined))
     const cookie = await manager.commitResponse(session)
     if (cookie !== undefined) {
-      setSessionHeaders(c.res.headers, core, cookie, manager.extraCookies(session))
+      setSessionHeaders(c.res.headers, manager, cookie, manager.extraCookies(session))
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { HeaderSink } from '../response-headers.js'
 import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
 import { deviceOf } from './device.js'
@@ -15,10 +16,24 @@ export interface KoaContextLike {
   get(field: string): string
   set(field: string, value: string): void
   append(field: string, value: string): void
-  vary(field: string): void
+  /** The response, for reading a response header ('' when absent). */
+  response: { get(field: string): string }
   /** The client address (Koa's `ctx.ip`, which honours `app.proxy`). */
   ip?: string
+  /** The request came over HTTPS (Koa's `ctx.secure`, which honours `app.proxy`). */
+  secure?: boolean
   session?: Session
+}
+
+// Koa's response headers for the header step.
+const koaHeaders: HeaderSink<KoaContextLike> = {
+  get: (ctx, name) => ctx.response.get(name) || undefined,
+  set(ctx, name, value) {
+    ctx.set(name, value)
+  },
+  append(ctx, name, value) {
+    ctx.append(name, value)
+  },
 }
 
 /** A Koa middleware: `app.use()` accepts it in Koa 2 and 3. */
@@ -63,21 +78,16 @@ export function loadAndSave<Data extends object>(
       ctx,
       session,
       manager.recordsDevices ? deviceOf(ctx.get('User-Agent'), ctx.ip) : undefined,
+      manager.securesByRequest ? ctx.secure === true : undefined,
     )
     ctx.session ??= session as unknown as Session
     await next()
-    ctx.vary(manager.varyHeader)
     let cookie: string | undefined
     try {
       cookie = await manager.commitResponse(session)
     } catch (err) {
       throw withVary(err, manager.varyHeader)
     }
-    if (cookie === undefined) return
-    if (manager.responseHeader === 'Set-Cookie') ctx.append('Set-Cookie', cookie)
-    else ctx.set(manager.responseHeader, cookie)
-    for (const extra of manager.extraCookies(session)) ctx.append('Set-Cookie', extra)
-    if (manager.cacheControl === 'no-store') ctx.set('Cache-Control', 'no-store')
-    else ctx.append('Cache-Control', manager.cacheControl)
+    manager.writeHeaders(koaHeaders, ctx, session, cookie)
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../session.js'
+import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { deviceOf, headerValue } from './device.js'
+import { deviceOf, headerValue, overTls } from './device.js'
 import { addVary, commitStarted, hookResponse } from './response-hook.js'
 
 declare module 'node:http' {
@@ -30,11 +30,10 @@ export function loadAndSave<Data extends object>(
   manager: SessionManager<Data>,
   handler: NodeHandler,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined {
-  const core = manager as unknown as SessionManager<SessionData>
   const onError = (err: Error, req: IncomingMessage, res: ServerResponse): void => {
-    addVary(res, core.varyHeader)
+    addVary(res, manager)
     Promise.resolve()
-      .then(() => core.onError(err, req, res))
+      .then(() => manager.onError(err, req, res))
       .catch((handlerErr: unknown) => {
         console.error('sessionkit: onError failed:', handlerErr)
         res.destroy()
@@ -67,24 +66,27 @@ export function loadAndSave<Data extends object>(
   const start = (
     req: IncomingMessage,
     res: ServerResponse,
-    session: Session<SessionData>,
+    session: Session<Data>,
   ): Promise<void> | undefined => {
-    core.attach(
+    manager.attach(
       req,
       session,
-      core.recordsDevices
+      manager.recordsDevices
         ? deviceOf(req.headers['user-agent'], req.socket.remoteAddress)
         : undefined,
+      manager.securesByRequest
+        ? manager.cameOverHttps(overTls(req), headerValue(req.headers['x-forwarded-proto']))
+        : undefined,
     )
-    req.session ??= session
-    hookResponse(res, core, session, req, onError)
+    req.session ??= session as unknown as Session
+    hookResponse(res, manager, session, req, onError)
     return run(req, res)
   }
   return function sessionHandler(req, res) {
-    if (core.peek(req) !== undefined) return run(req, res)
-    let loaded: Session<SessionData> | Promise<Session<SessionData>>
+    if (manager.peek(req) !== undefined) return run(req, res)
+    let loaded: Session<Data> | Promise<Session<Data>>
     try {
-      loaded = core.loadCookieHeader(headerValue(req.headers[core.requestHeader]))
+      loaded = manager.loadCookieHeader(headerValue(req.headers[manager.requestHeader]))
     } catch (err) {
       onError(err as Error, req, res)
       return undefined

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../session.js'
+import type { HeaderNames, HeaderSink } from '../response-headers.js'
+import { writeSessionHeaders } from '../response-headers.js'
+import type { Session } from '../session.js'
 import type { SessionManager } from '../session-manager.js'
-import { varyWith } from '../vary.js'
 
 /** Called when the commit step fails; it must end the response. */
 export type CommitFailure = (err: Error, req: IncomingMessage, res: ServerResponse) => void
@@ -15,8 +16,8 @@ const PASSTHROUGH = 2
 
 /** One manager's session on a response; nested loadAndSave calls add one each. */
 interface HookEntry {
-  manager: SessionManager<SessionData>
-  session: Session<SessionData>
+  manager: SessionManager<object>
+  session: Session<object>
   req: IncomingMessage
   onFailure: CommitFailure
 }
@@ -35,34 +36,24 @@ type Hooked = ServerResponse & { [kHook]?: HookState }
 
 const stateOf = (res: ServerResponse): HookState | undefined => (res as Hooked)[kHook]
 
-/** Adds `name` (`Cookie`, or the manager's token header) to the response's Vary header, merged as {@link varyWith} does. */
-export function addVary(res: ServerResponse, name: string): void {
-  const vary = res.getHeader('vary')
-  res.setHeader(
-    'Vary',
-    varyWith(
-      vary === undefined ? undefined : Array.isArray(vary) ? vary.join(', ') : String(vary),
-      name,
-    ),
-  )
+/** A node:http response's headers for the header step; multi-line values are read joined. */
+export const nodeHeaders: HeaderSink<ServerResponse> = {
+  get(res, name) {
+    const value = res.getHeader(name)
+    if (value === undefined) return undefined
+    return Array.isArray(value) ? value.join(', ') : String(value)
+  },
+  set(res, name, value) {
+    res.setHeader(name, value)
+  },
+  append(res, name, value) {
+    res.appendHeader(name, value)
+  },
 }
 
-/**
- * Sends the commit step's value: a Set-Cookie with its Cache-Control, as SCS's
- * WriteSessionCookie adds both, or with a token header that header (replaced, never repeated);
- * then any `extras` (the bridge's deletion of an old library's cookie).
- */
-export function appendSessionCookie(
-  res: ServerResponse,
-  manager: SessionManager<SessionData>,
-  cookie: string,
-  extras: readonly string[] = [],
-): void {
-  if (manager.responseHeader === 'Set-Cookie') res.appendHeader('Set-Cookie', cookie)
-  else res.setHeader(manager.responseHeader, cookie)
-  for (const extra of extras) res.appendHeader('Set-Cookie', extra)
-  if (manager.cacheControl === 'no-store') res.setHeader('Cache-Control', 'no-store')
-  else res.appendHeader('Cache-Control', manager.cacheControl)
+/** Adds the manager's Vary to `res` before anything else, so an error response keeps it too. */
+export function addVary(res: ServerResponse, manager: HeaderNames): void {
+  writeSessionHeaders(nodeHeaders, res, manager, undefined)
 }
 
 function pass(res: ServerResponse, method: Method, args: unknown[]): unknown {
@@ -81,7 +72,7 @@ function intercept(res: ServerResponse, method: Method, args: unknown[]): unknow
     state.queue.push([method, args])
     return method === 'write' ? true : res
   }
-  for (const entry of state.entries) addVary(res, entry.manager.varyHeader)
+  for (const entry of state.entries) addVary(res, entry.manager)
   const outcomes: Outcome[] = []
   let pending = false
   for (const entry of state.entries) {
@@ -105,12 +96,7 @@ function intercept(res: ServerResponse, method: Method, args: unknown[]): unknow
     outcomes.forEach((cookie, i) => {
       const entry = state.entries[i]
       if (cookie !== undefined && entry) {
-        appendSessionCookie(
-          res,
-          entry.manager,
-          cookie as string,
-          entry.manager.extraCookies(entry.session),
-        )
+        entry.manager.writeHeaders(nodeHeaders, res, entry.session, cookie as string)
       }
     })
     return pass(res, method, args)
@@ -139,7 +125,7 @@ async function settle(res: ServerResponse, state: HookState, outcomes: Outcome[]
     cookies.forEach((cookie, i) => {
       const entry = state.entries[i]
       if (cookie !== undefined && entry) {
-        appendSessionCookie(res, entry.manager, cookie, entry.manager.extraCookies(entry.session))
+        entry.manager.writeHeaders(nodeHeaders, res, entry.session, cookie)
       }
     })
   }
@@ -168,10 +154,10 @@ function flushHeaders(this: ServerResponse, ...args: unknown[]): unknown {
  * the response through. A commit failure calls `onFailure` instead and drops what the handler
  * wrote, so a failed save never reaches the client as a success.
  */
-export function hookResponse(
+export function hookResponse<Data extends object>(
   res: ServerResponse,
-  manager: SessionManager<SessionData>,
-  session: Session<SessionData>,
+  manager: SessionManager<Data>,
+  session: Session<Data>,
   req: IncomingMessage,
   onFailure: CommitFailure,
 ): void {

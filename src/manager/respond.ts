@@ -33,8 +33,9 @@ export class Responder<Data extends object> {
     if (state.status === 'destroyed') {
       // Signed out on the very request that moved it: the old session must go too, or the next
       // request would move it over again and undo the logout.
-      if (state.bridged !== undefined) return this.#finishBridged(state, this.#transport.ended())
-      return this.#transport.ended()
+      const ended = this.#transport.ended(state.secure)
+      if (state.bridged !== undefined) return this.#finishBridged(state, ended)
+      return ended
     }
     // Nothing changed (or a put left the bytes as stored, the seed's /put) and the expiry moved
     // recently: neither a touch nor a cookie is worth it.
@@ -74,6 +75,7 @@ export class Responder<Data extends object> {
     }
     if (!committed) return undefined
     this.#idle.note(state.key, state.values)
-    return this.#transport.live(token, expiry.getTime(), state.values.get(REMEMBER_ME_KEY) === true)
+    const rememberMe = state.values.get(REMEMBER_ME_KEY) === true
+    return this.#transport.live(token, expiry.getTime(), rememberMe, state.secure)
   }
 }

@@ -23,6 +23,9 @@ export class TokenTransport {
   readonly #bearer: boolean
   readonly #persist: boolean
   readonly #clock: () => number
+  readonly #trustProxy: boolean
+  /** True with `cookie.secure: 'auto'`: whether a request came over HTTPS decides Secure. */
+  readonly securesByRequest: boolean
 
   constructor(options: ResolvedOptions) {
     this.cookies = new CookieWriter(options.cookie)
@@ -31,6 +34,8 @@ export class TokenTransport {
     this.#bearer = header?.toLowerCase() === 'authorization'
     this.#persist = options.cookie.persist
     this.#clock = options.clock
+    this.#trustProxy = options.trustProxy
+    this.securesByRequest = options.cookie.secure === 'auto'
     this.requestHeader = header?.toLowerCase() ?? 'cookie'
     this.responseHeader = header ?? 'Set-Cookie'
     this.varyHeader = header ?? 'Cookie'
@@ -55,14 +60,29 @@ export class TokenTransport {
     return BEARER.test(value) ? value.replace(BEARER, '') : ''
   }
 
-  /** The response value for a live session: its cookie (persistent when `persist` or remembered), or the token. */
-  live(token: string, expiry: number, rememberMe: boolean): string {
+  /**
+   * The response value for a live session: its cookie (persistent when `persist` or remembered;
+   * `secure`: the request came over HTTPS, read with `cookie.secure: 'auto'`), or the token.
+   */
+  live(token: string, expiry: number, rememberMe: boolean, secure: boolean): string {
     if (this.#header !== undefined) return this.#bearer ? `Bearer ${token}` : token
-    return this.cookies.live(token, expiry, this.#clock(), this.#persist || rememberMe)
+    return this.cookies.live(token, expiry, this.#clock(), this.#persist || rememberMe, secure)
   }
 
   /** The response value for a destroyed session: the deletion cookie, or an empty token header. */
-  ended(): string {
-    return this.#header === undefined ? this.cookies.expired() : ''
+  ended(secure: boolean): string {
+    return this.#header === undefined ? this.cookies.expired(secure) : ''
+  }
+
+  /**
+   * Whether a request came over HTTPS, for adapters with no proxy setting of their framework's:
+   * `https` (the connection's or the URL's own protocol), unless `trustProxy` is on and
+   * `forwardedProto` (X-Forwarded-Proto) is present, whose first value then decides.
+   */
+  cameOverHttps(https: boolean, forwardedProto: string | null | undefined): boolean {
+    if (!this.#trustProxy || forwardedProto == null || forwardedProto === '') return https
+    const comma = forwardedProto.indexOf(',')
+    const first = comma === -1 ? forwardedProto : forwardedProto.slice(0, comma)
+    return first.trim().toLowerCase() === 'https'
   }
 }

@@ -4,10 +4,11 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/fastify.ts'
 import type { Session } from '../../src/index.ts'
 import { MemoryStore, SessionManager } from '../../src/index.ts'
-import { describeAdapter } from '../adapter-suite.ts'
+import { describeAdapter, requester } from '../adapter-suite.ts'
 
-describeAdapter('Fastify', async ({ managers, routes }) => {
-  const app = Fastify()
+describeAdapter('Fastify', async ({ managers, routes, tls, trustProxy }) => {
+  // https: null serves plain http.
+  const app = Fastify({ https: tls ?? null, trustProxy })
   for (const manager of managers) await app.register(loadAndSave(manager))
   for (const [path, route] of Object.entries(routes)) {
     app.get(path, async (request, reply) => {
@@ -20,16 +21,38 @@ describeAdapter('Fastify', async ({ managers, routes }) => {
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
-  return {
-    request: (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init),
-    close: () => app.close(),
-  }
+  return { request: requester(port, tls), close: () => app.close() }
 })
 
 interface JsonTypeProvider extends FastifyTypeProvider {
   validator: this['schema']
   serializer: this['schema']
 }
+
+describe("Fastify adapter with cookie.secure: 'auto'", () => {
+  it("follows Fastify's trustProxy (request.protocol), not the manager's", async () => {
+    const cookieWith = async (trustProxy: boolean, managerTrust: boolean): Promise<string> => {
+      const sessions = new SessionManager({
+        store: new MemoryStore({ cleanupInterval: 0 }),
+        cookie: { secure: 'auto' },
+        trustProxy: managerTrust,
+      })
+      const app = Fastify({ trustProxy })
+      await app.register(loadAndSave(sessions))
+      app.get('/', async (request) => {
+        sessions.from(request).put('x', 1)
+        return ''
+      })
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      const { port } = app.server.address() as { port: number }
+      const res = await requester(port)('/', { headers: { 'X-Forwarded-Proto': 'https' } })
+      await app.close()
+      return res.headers.getSetCookie()[0] ?? ''
+    }
+    expect(await cookieWith(true, false)).toContain('; Secure;')
+    expect(await cookieWith(false, true)).not.toContain('Secure')
+  })
+})
 
 describe('Fastify adapter', () => {
   it('registers on instances with a type provider or an http2 server', async () => {

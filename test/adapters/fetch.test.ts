@@ -14,7 +14,7 @@ const NativeResponse = globalThis.Response
 // builds that response, so it has no Vary.
 describeAdapter(
   `Fetch on ${FETCH_SERVER}`,
-  async ({ managers, routes }) => {
+  async ({ managers, routes, tls }) => {
     let handler = async (request: Request): Promise<Response> => {
       const route = routes[new URL(request.url).pathname]
       if (route === undefined) return new Response(null, { status: 404 })
@@ -24,7 +24,7 @@ describeAdapter(
       const inner = handler
       handler = loadAndSave(manager, (request) => inner(request))
     }
-    return serveFetch(handler)
+    return serveFetch(handler, tls)
   },
   { errorVary: false },
 )
@@ -43,6 +43,30 @@ describe('Fetch adapter', () => {
     const res = await handler(new Request('http://localhost/'))
     expect(await res.text()).toBe('true')
     expect(res.headers.getSetCookie()[0]).toMatch(/^session=[\w-]{43}; Path=\/; Expires=/)
+  })
+
+  it("with cookie.secure: 'auto', sends Secure for an https:// URL and a trusted X-Forwarded-Proto", async () => {
+    const cookieFor = async (trustProxy: boolean, request: Request): Promise<string> => {
+      const auto = new SessionManager({
+        store: new MemoryStore({ cleanupInterval: 0 }),
+        cookie: { secure: 'auto' },
+        trustProxy,
+      })
+      const handler = loadAndSave(auto, (_request, session) => {
+        session.put('x', 1)
+        return new Response('ok')
+      })
+      return (await handler(request)).headers.getSetCookie()[0] ?? ''
+    }
+    const forwarded = { headers: { 'X-Forwarded-Proto': 'https' } }
+    expect(await cookieFor(false, new Request('https://example.com/'))).toContain('; Secure;')
+    expect(await cookieFor(false, new Request('http://localhost/'))).not.toContain('Secure')
+    expect(await cookieFor(false, new Request('http://localhost/', forwarded))).not.toContain(
+      'Secure',
+    )
+    expect(await cookieFor(true, new Request('http://localhost/', forwarded))).toContain(
+      '; Secure;',
+    )
   })
 
   it('copies a Response whose headers are immutable (Response.redirect)', async () => {

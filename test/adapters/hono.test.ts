@@ -10,7 +10,7 @@ import { FETCH_SERVER, serveFetch } from '../helpers/serve-fetch.ts'
 // the immutable-headers tests need the platform's own.
 const NativeResponse = globalThis.Response
 
-describeAdapter(`Hono on ${FETCH_SERVER}`, async ({ managers, routes }) => {
+describeAdapter(`Hono on ${FETCH_SERVER}`, async ({ managers, routes, tls }) => {
   const app = new Hono()
   for (const manager of managers) app.use(loadAndSave(manager))
   for (const [path, route] of Object.entries(routes)) {
@@ -18,7 +18,7 @@ describeAdapter(`Hono on ${FETCH_SERVER}`, async ({ managers, routes }) => {
   }
   // Hono's default onError logs each store failure; the suite asserts on the responses.
   app.onError((_err, c) => c.text('Internal Server Error', 500))
-  return serveFetch(app.fetch)
+  return serveFetch(app.fetch, tls)
 })
 
 describe('Hono adapter', () => {

@@ -6,8 +6,9 @@ import type { Session } from '../../src/index.ts'
 import { MemoryStore, SessionManager } from '../../src/index.ts'
 import { describeAdapter, listen } from '../adapter-suite.ts'
 
-describeAdapter('Koa', async ({ managers, routes }) => {
+describeAdapter('Koa', async ({ managers, routes, tls, trustProxy }) => {
   const app = new Koa()
+  app.proxy = trustProxy === true
   // Errors are asserted on the responses; Koa would log each to stderr.
   app.silent = true
   for (const manager of managers) app.use(loadAndSave(manager))
@@ -19,7 +20,32 @@ describeAdapter('Koa', async ({ managers, routes }) => {
     ctx.set(answer?.headers ?? {})
     ctx.body = answer?.stream !== undefined ? Readable.from(answer.stream()) : (answer?.body ?? '')
   })
-  return listen(app.callback())
+  return listen(app.callback(), tls)
+})
+
+describe("Koa adapter with cookie.secure: 'auto'", () => {
+  it("follows Koa's app.proxy (ctx.secure), not the manager's trustProxy", async () => {
+    const cookieWith = async (proxy: boolean, trustProxy: boolean): Promise<string> => {
+      const sessions = new SessionManager({
+        store: new MemoryStore({ cleanupInterval: 0 }),
+        cookie: { secure: 'auto' },
+        trustProxy,
+      })
+      const app = new Koa()
+      app.proxy = proxy
+      app.use(loadAndSave(sessions))
+      app.use((ctx) => {
+        sessions.from(ctx).put('x', 1)
+        ctx.body = ''
+      })
+      const served = await listen(app.callback())
+      const res = await served.request('/', { headers: { 'X-Forwarded-Proto': 'https' } })
+      await served.close()
+      return res.headers.getSetCookie()[0] ?? ''
+    }
+    expect(await cookieWith(true, false)).toContain('; Secure;')
+    expect(await cookieWith(false, true)).not.toContain('Secure')
+  })
 })
 
 describe('Koa adapter', () => {

@@ -5,7 +5,7 @@ import type { Session } from '../../src/index.ts'
 import { SessionManager } from '../../src/index.ts'
 import { describeAdapter, listen, sendNode } from '../adapter-suite.ts'
 
-describeAdapter('node:http', async ({ managers, routes }) => {
+describeAdapter('node:http', async ({ managers, routes, tls }) => {
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined = async (
     req,
     res,
@@ -19,7 +19,7 @@ describeAdapter('node:http', async ({ managers, routes }) => {
     await sendNode(res, await route({ session: (m) => m.from(req) }))
   }
   for (const manager of [...managers].reverse()) handler = loadAndSave(manager, handler)
-  return listen(handler)
+  return listen(handler, tls)
 })
 
 describe('node:http adapter types', () => {

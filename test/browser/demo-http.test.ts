@@ -32,6 +32,57 @@ describe('demo app over HTTP', () => {
     expect(postHome.headers.get('allow')).toBe('GET, HEAD')
   })
 
+  it("gives clients that do not ask for HTML the seed's bytes: an empty /put, the bare message from /get", async () => {
+    const put = await fetch(`${demo.base}/put`, { headers: { accept: '*/*' } })
+    expect(put.status).toBe(200)
+    expect(await put.text()).toBe('')
+    expect(put.headers.get('vary')).toBe('Accept, Cookie')
+    const get = await fetch(`${demo.base}/get`, { headers: { cookie: cookieOf(put) } })
+    expect(await get.text()).toBe('Hello from a session!')
+    expect(get.headers.get('content-type')).toBeNull()
+  })
+
+  it('gives a browser at /put and /get (Accept: text/html) a page with the outcome and a link back', async () => {
+    const accept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+    const put = await fetch(`${demo.base}/put`, { headers: { accept } })
+    expect(put.status).toBe(200)
+    expect(put.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(put.headers.get('content-security-policy')).toContain("default-src 'none'")
+    const html = await put.text()
+    expect(html).toContain('Stored <q>Hello from a session!</q> in your session.')
+    expect(html).toContain('<a href="/" id="back">Back to the demo</a>')
+    const get = await fetch(`${demo.base}/get`, { headers: { accept, cookie: cookieOf(put) } })
+    const got = await get.text()
+    expect(got).toContain('Your session’s message: <q>Hello from a session!</q>')
+    expect(got).toContain('<a href="/" id="back">')
+    const empty = await fetch(`${demo.base}/get`, { headers: { accept } })
+    expect(await empty.text()).toContain('Your session holds no message yet')
+    expect(empty.headers.get('set-cookie')).toBeNull()
+  })
+
+  it('serves its icon at /favicon.svg, which every page links, and at /favicon.ico', async () => {
+    const page = await (await fetch(`${demo.base}/`)).text()
+    expect(page).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">')
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const icon = await fetch(`${demo.base}${path}`)
+      expect(icon.status).toBe(200)
+      expect(icon.headers.get('content-type')).toBe('image/svg+xml')
+      expect(icon.headers.get('set-cookie')).toBeNull()
+      expect(await icon.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+    }
+    // The page's CSP must let the icon load: default-src 'none' alone blocks it in Firefox.
+    const res = await fetch(`${demo.base}/`)
+    expect(res.headers.get('content-security-policy')).toContain("img-src 'self'")
+  })
+
+  it('explains "last seen" beside the list of sessions', async () => {
+    const signedIn = await post('/sign-in', 'name=Ada')
+    const page = await fetch(`${demo.base}/`, { headers: { cookie: cookieOf(signedIn) } })
+    expect(await page.text()).toMatch(
+      /<p class="muted note" id="last-seen-note">“Last seen” is that browser’s latest request, recorded at most once a minute per session/,
+    )
+  })
+
   it('serves the seed routes by path, whatever the query string', async () => {
     const put = await fetch(`${demo.base}/put?x=1`)
     expect(put.status).toBe(200)

@@ -59,13 +59,34 @@ describe.skipIf(!hasChromium)(
       return cookie?.value ?? ''
     }
 
-    it("serves the seed's /put and /get", async () => {
+    it("serves the seed's /put and /get as pages with a way back, and the page's icon", async () => {
       const page = await newPage()
-      const put = await page.goto(`${demo.base}/put`)
-      expect(put?.status()).toBe(200)
-      expect(await put?.text()).toBe('')
+      const failed: string[] = []
+      page.on('response', (r) => {
+        if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`)
+      })
+      await page.goto(`${demo.base}/`)
+      await page.getByRole('link', { name: '/put' }).click()
+      await page.waitForURL(`${demo.base}/put`)
+      expect(await page.locator('#seed-result').textContent()).toBe(
+        'Stored Hello from a session! in your session.',
+      )
+      await page.getByRole('link', { name: '/get' }).click()
+      await page.waitForURL(`${demo.base}/get`)
+      expect(await page.locator('#seed-result').textContent()).toBe(
+        'Your session’s message: Hello from a session!',
+      )
+      await page.getByRole('link', { name: 'Back to the demo' }).click()
+      await page.waitForURL(`${demo.base}/`)
+      expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
+      // The icon the pages link loads; nothing the browser asked for was an error.
+      const icon = await page.locator('link[rel="icon"]').getAttribute('href')
+      const fetched = await page.request.get(new URL(icon ?? '', demo.base).href)
+      expect(fetched.status()).toBe(200)
+      expect(fetched.headers()['content-type']).toBe('image/svg+xml')
+      expect(failed).toEqual([])
       const get = await page.goto(`${demo.base}/get?from=test`)
-      expect(await get?.text()).toBe('Hello from a session!')
+      expect(await get?.text()).toContain('Hello from a session!')
       // One manager for every route: the same browser-session cookie as the page's.
       expect((await sessionCookie(page.context()))?.expires).toBe(-1)
       // The page then shows the same session, not a second one.
@@ -170,6 +191,8 @@ describe.skipIf(!hasChromium)(
       await signIn(b, demo.base, name)
       const devices = b.locator('#sessions li.device')
       await expect.poll(() => devices.count()).toBe(2)
+      expect(await b.locator('#last-seen-note').isVisible()).toBe(true)
+      expect(await b.locator('#last-seen-note').textContent()).toContain('at most once a minute')
       expect(await b.locator('#sessions li.device[data-current="true"]').count()).toBe(1)
       expect(await b.locator('#sessions .browser').first().textContent()).toMatch(/Chrome/)
       const tokenA = await token(a)

@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openSQLiteStore } from '../../src/stores/sqlite/index.ts'
 import { tempDir } from '../fixtures/sqlite-temp.ts'
+import { connectSqlite3Missing } from '../helpers/connect-sqlite3.ts'
 import { listen, newApp, type OldStore, oldApp } from '../helpers/express-session-apps.ts'
 import { CHROMIUM, hasChromium, LAUNCH } from './helpers.ts'
 
@@ -17,12 +18,16 @@ if (!hasChromium && process.env.CI === 'true') {
   })
 }
 
+const cs3Missing = connectSqlite3Missing()
+
 // The switch as an operator makes it: the express-session app stops, the sessionkit app with the
 // bridge starts on the same port, and a browser that signed in before keeps its user.
-describe.skipIf(!hasChromium)(
-  hasChromium
-    ? 'switching from express-session (connect-sqlite3) in Chromium'
-    : `switching from express-session in Chromium (skipped: ${MISSING})`,
+describe.skipIf(!hasChromium || cs3Missing !== undefined)(
+  !hasChromium
+    ? `switching from express-session in Chromium (skipped: ${MISSING})`
+    : cs3Missing !== undefined
+      ? `switching from express-session (connect-sqlite3) in Chromium (skipped: ${cs3Missing})`
+      : 'switching from express-session (connect-sqlite3) in Chromium',
   () => {
     let browser: Browser
     const tmp = tempDir('sessionkit-bridge-browser-')

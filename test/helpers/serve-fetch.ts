@@ -1,6 +1,6 @@
 import { getRequestListener } from '@hono/node-server'
-import type { TestApp } from '../adapter-suite.ts'
-import { listen } from '../adapter-suite.ts'
+import type { TestApp, TlsPair } from '../adapter-suite.ts'
+import { listen, requester } from '../adapter-suite.ts'
 
 /** A Fetch handler, as Bun.serve, Deno.serve and @hono/node-server take it. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>
@@ -14,6 +14,7 @@ interface BunGlobal {
     port: number
     hostname: string
     development: boolean
+    tls?: TlsPair
     fetch: FetchHandler
     error(error: Error): Response
   }): BunServer
@@ -27,6 +28,8 @@ interface DenoGlobal {
     options: {
       port: number
       hostname: string
+      cert?: string
+      key?: string
       onListen(): void
       onError(error: unknown): Response
     },
@@ -44,8 +47,8 @@ export const FETCH_SERVER =
 // suite sees the same thing on every runtime (Bun's development page, Deno's logged stack: off).
 const failed = (): Response => new Response('Internal Server Error', { status: 500 })
 
-/** Serves `handler` on 127.0.0.1 at a free port with the runtime's own HTTP server. */
-export async function serveFetch(handler: FetchHandler): Promise<TestApp> {
+/** Serves `handler` on 127.0.0.1 at a free port with the runtime's own HTTP server (HTTPS with `tls`). */
+export async function serveFetch(handler: FetchHandler, tls?: TlsPair): Promise<TestApp> {
   let port: number
   let close: () => Promise<void>
   if (Bun !== undefined) {
@@ -53,6 +56,7 @@ export async function serveFetch(handler: FetchHandler): Promise<TestApp> {
       port: 0,
       hostname: '127.0.0.1',
       development: false,
+      ...(tls === undefined ? {} : { tls }),
       fetch: handler,
       error: failed,
     })
@@ -60,13 +64,13 @@ export async function serveFetch(handler: FetchHandler): Promise<TestApp> {
     close = async () => server.stop(true)
   } else if (Deno !== undefined) {
     const server = Deno.serve(
-      { port: 0, hostname: '127.0.0.1', onListen() {}, onError: failed },
+      { port: 0, hostname: '127.0.0.1', ...tls, onListen() {}, onError: failed },
       handler,
     )
     port = server.addr.port
     close = () => server.shutdown()
   } else {
-    return listen(getRequestListener(handler))
+    return listen(getRequestListener(handler), tls)
   }
-  return { request: (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init), close }
+  return { request: requester(port, tls), close }
 }
