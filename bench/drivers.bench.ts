@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openSQLiteDatabase } from '../src/stores/sqlite/driver.ts'
-import { schemaSQL, statementsSQL } from '../src/stores/sqlite/sql.ts'
 import {
   availableSQLiteDrivers,
   openSQLiteStore,
   type SQLiteDriverName,
 } from '../src/stores/sqlite/index.ts'
+import { schemaSQL, statementsSQL } from '../src/stores/sqlite/sql.ts'
 import { median, opsPerSecond, type Runner, rawRunner, storeRunner } from './lib/store-runner.ts'
 
 const KEYS = 5_000

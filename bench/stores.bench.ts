@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { schemaSQL, statementsSQL } from '../src/stores/sqlite/sql.ts'
 import { openSQLiteStore, SQLiteStore } from '../src/stores/sqlite/index.ts'
+import { schemaSQL, statementsSQL } from '../src/stores/sqlite/sql.ts'
 import { median, type Op, opsPerSecond, rawRunner, storeRunner } from './lib/store-runner.ts'
 
 const KEYS = 10_000

@@ -263,7 +263,9 @@ function propertyStoreCosts(): void {
  */
 async function insertCosts(dir: string): Promise<void> {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-  const mod = (await import(new URL(`../../src/stores/sqlite/index${ext}`, import.meta.url).href)) as {
+  const mod = (await import(
+    new URL(`../../src/stores/sqlite/index${ext}`, import.meta.url).href
+  )) as {
     openSQLiteStore: (path: string) => { close(): void }
   }
   const sql = (await import(

@@ -108,7 +108,9 @@ export async function runScale(
   const contender = CONTENDERS.find((c) => c.id === 'sk-sqlite-node')
   let mod: StoreModule
   try {
-    mod = (await import(new URL('../../src/stores/sqlite/index.ts', import.meta.url).href)) as StoreModule
+    mod = (await import(
+      new URL('../../src/stores/sqlite/index.ts', import.meta.url).href
+    )) as StoreModule
   } catch (err) {
     return { markdown: `Scale: not run, SQLiteStore did not load: ${(err as Error).message}` }
   }

@@ -3,7 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { loadAndSave as fetchLoadAndSave } from '../../src/adapters/fetch.ts'
 import { loadAndSave as honoLoadAndSave } from '../../src/adapters/hono.ts'
 import { SessionManager } from '../../src/index.ts'
-import { defaultSQLiteDriver, openSQLiteStore, type SQLiteStore } from '../../src/stores/sqlite/index.ts'
+import {
+  defaultSQLiteDriver,
+  openSQLiteStore,
+  type SQLiteStore,
+} from '../../src/stores/sqlite/index.ts'
 import type { TestApp } from '../adapter-suite.ts'
 import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { FETCH_SERVER, type FetchHandler, serveFetch } from '../helpers/serve-fetch.ts'

@@ -2,13 +2,13 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { StoreError } from '../../errors.js'
 import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite/driver.js'
-import { checkTableName, endedTableName } from '../../stores/sqlite/sql.js'
 import {
   openSQLiteStore,
   type SQLiteDatabase,
   SQLiteStore,
   type SQLiteValue,
 } from '../../stores/sqlite/index.js'
+import { checkTableName, endedTableName } from '../../stores/sqlite/sql.js'
 import {
   type Backend,
   listedKeys,
