@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { StoreError } from '../../errors.js'
+import { toBytes as bytes } from '../../stores/kit/bytes.js'
 import { defaultSQLiteDriver, openSQLiteDatabase } from '../../stores/sqlite/driver.js'
 import {
   openSQLiteStore,
@@ -21,8 +22,6 @@ import {
 // Julian day of the Unix epoch: SQLite's REAL expiry to ms and back.
 const EPOCH_JD = 2440587.5
 const ms = (column: string): string => `(julianday(${column}) - ${EPOCH_JD}) * 86400000`
-const bytes = (value: unknown): Uint8Array =>
-  value instanceof Uint8Array ? value : new TextEncoder().encode(String(value))
 
 interface Row {
   token: string
