@@ -21,14 +21,14 @@ if [ -z "${SESSIONKIT_NODE26:-}" ]; then eval "$(bash scripts/runtimes.sh)"; fi
 # Not runtime-specific (type checks, the package's shape; the packed app is Node 26's own test),
 # or Node-only by design (the benchmark's contenders, the demo behind `npm start` and Chromium,
 # the `sessionkit` command, whose bin runs on node).
-common=(--exclude 'test/browser/**' --exclude test/bench-smoke.test.ts
-  --exclude test/readme.test.ts --exclude test/package.test.ts --exclude test/packed-app.test.ts
-  --exclude test/cli.test.ts)
+common=(--exclude 'test/browser/**' --exclude test/package/bench-smoke.test.ts
+  --exclude test/package/readme.test.ts --exclude test/package/package.test.ts --exclude test/package/packed-app.test.ts
+  --exclude test/cli/cli.test.ts)
 # Remote stores under outage: the clients' reconnect logic, measured on the machine's Node and 26
-# (test/redis-cluster.test.ts defines its failovers and reshards on Node only).
-remote_faults=(--exclude test/store-faults.test.ts)
-remote=(--exclude test/postgres-store.test.ts --exclude test/redis-store.test.ts
-  --exclude test/redis-cluster.test.ts)
+# (test/stores/redis-cluster.test.ts defines its failovers and reshards on Node only).
+remote_faults=(--exclude test/stores/store-faults.test.ts)
+remote=(--exclude test/stores/postgres-store.test.ts --exclude test/stores/redis-store.test.ts
+  --exclude test/stores/redis-cluster.test.ts)
 
 declare -A args=(
   [node26]=''

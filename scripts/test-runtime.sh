@@ -4,7 +4,7 @@
 # scripts/runtimes.sh (run first; this script calls it when its variables are not set).
 #
 #   bash scripts/test-runtime.sh node26                    # the whole suite on Node 26
-#   bash scripts/test-runtime.sh bun test/sqlite-store.test.ts
+#   bash scripts/test-runtime.sh bun test/stores/sqlite-store.test.ts
 #   bash scripts/test-runtime.sh node26 --script bench/drivers.bench.ts   # a script, not Vitest
 #
 # On Node 22 to 26, Bun and Deno the project's better-sqlite3 12 (built for the machine's Node)

@@ -22,7 +22,7 @@ import {
  * them); otherwise, where the server binaries are installed and SESSIONKIT_SERVICES is not `off`,
  * throwaway servers are started in a temp folder of their own on free ports and stopped by the
  * returned teardown; otherwise the suites skip, and one line says what to install or set. Test
- * files read the outcome through test/services.ts. Likewise one line when connect-sqlite3 (no
+ * files read the outcome through test/helpers/services.ts. Likewise one line when connect-sqlite3 (no
  * devDependency) is missing.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -3,7 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/express.ts'
 import type { Session } from '../../src/index.ts'
 import { MemoryStore, SessionManager } from '../../src/index.ts'
-import { describeAdapter, listen, sendNode } from '../adapter-suite.ts'
+import { describeAdapter, listen, sendNode } from '../helpers/adapter-suite.ts'
 
 describeAdapter('Express', async ({ managers, routes, tls, trustProxy }) => {
   const app = express()

@@ -4,7 +4,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/fastify.ts'
 import type { Session } from '../../src/index.ts'
 import { MemoryStore, SessionManager } from '../../src/index.ts'
-import { describeAdapter, requester } from '../adapter-suite.ts'
+import { describeAdapter, requester } from '../helpers/adapter-suite.ts'
 
 describeAdapter('Fastify', async ({ managers, routes, tls, trustProxy }) => {
   // https: null serves plain http.

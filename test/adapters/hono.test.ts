@@ -3,7 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/hono.ts'
 import type { Session } from '../../src/index.ts'
 import { MemoryStore, SessionManager } from '../../src/index.ts'
-import { describeAdapter, toResponse } from '../adapter-suite.ts'
+import { describeAdapter, toResponse } from '../helpers/adapter-suite.ts'
 import { FETCH_SERVER, serveFetch } from '../helpers/serve-fetch.ts'
 
 // @hono/node-server swaps in a lighter global Response whose redirect() headers are mutable;

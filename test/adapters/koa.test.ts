@@ -4,7 +4,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/koa.ts'
 import type { Session } from '../../src/index.ts'
 import { MemoryStore, SessionManager } from '../../src/index.ts'
-import { describeAdapter, listen } from '../adapter-suite.ts'
+import { describeAdapter, listen } from '../helpers/adapter-suite.ts'
 
 describeAdapter('Koa', async ({ managers, routes, tls, trustProxy }) => {
   const app = new Koa()

@@ -3,7 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { loadAndSave } from '../../src/adapters/node.ts'
 import type { Session } from '../../src/index.ts'
 import { SessionManager } from '../../src/index.ts'
-import { describeAdapter, listen, sendNode } from '../adapter-suite.ts'
+import { describeAdapter, listen, sendNode } from '../helpers/adapter-suite.ts'
 
 describeAdapter('node:http', async ({ managers, routes, tls }) => {
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined = async (

@@ -8,8 +8,8 @@ import {
   openSQLiteStore,
   type SQLiteStore,
 } from '../../src/stores/sqlite/index.ts'
-import type { TestApp } from '../adapter-suite.ts'
 import { tempDir } from '../fixtures/sqlite-temp.ts'
+import type { TestApp } from '../helpers/adapter-suite.ts'
 import { FETCH_SERVER, type FetchHandler, serveFetch } from '../helpers/serve-fetch.ts'
 import { connect, RUNTIME } from '../helpers/sqlite-drivers.ts'
 

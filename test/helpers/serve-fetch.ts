@@ -1,6 +1,6 @@
 import { getRequestListener } from '@hono/node-server'
-import type { TestApp, TlsPair } from '../adapter-suite.ts'
-import { listen, requester } from '../adapter-suite.ts'
+import type { TestApp, TlsPair } from './adapter-suite.ts'
+import { listen, requester } from './adapter-suite.ts'
 
 /** A Fetch handler, as Bun.serve, Deno.serve and @hono/node-server take it. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>

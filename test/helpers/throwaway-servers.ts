@@ -32,7 +32,7 @@ export type ServiceState = { url: string } | { missing: string }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** Set by test/global-setup.ts for every service; read through test/services.ts. */
+    /** Set by test/global-setup.ts for every service; read through test/helpers/services.ts. */
     sessionkitServices: Record<Service, ServiceState>
   }
 }
