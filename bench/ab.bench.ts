@@ -8,6 +8,8 @@
 // - the store, as `npm run bench:stores` does: each build's SQLiteStore and SessionManager in
 //   this process: find, commit of a changed session, commit of a new one.
 // Prints new/old per row with its range over rounds; it gates nothing. `--quick` is a smoke run.
+// It runs as `node --import tsx`, not under the tsx CLI: that one kills a child whose event loop
+// is busy (a build, the cleanup) 60 ms after Ctrl-C, which would leave the worktree behind.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
