@@ -3,10 +3,19 @@ import type { SessionBridge } from './bridge.js'
 import type { Codec } from './codec.js'
 import { jsonCodec } from './codec.js'
 import type { CookieOptions, ResolvedCookieOptions } from './cookie.js'
+import { COOKIE_NAME, resolveCookie } from './cookie-options.js'
 import { MAX_DEADLINE } from './deadline.js'
-import { SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
-import { nearest } from './nearest.js'
+import {
+  byteCount,
+  checkKeys,
+  describe,
+  duration,
+  flag,
+  invalid,
+  oneOf,
+  quoted,
+} from './option-checks.js'
 import type { SessionData, SessionKey } from './session.js'
 import type { Store } from './store.js'
 import { isOwnerIndexStore, storeCapabilities } from './store.js'
@@ -124,10 +133,6 @@ export interface ResolvedOptions {
   clock: () => number
 }
 
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-const COOKIE_ATTR = /^[\u0021-\u003a\u003c-\u007e]*$/
-const DOMAIN =
-  /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
 const TOP_KEYS = new Set<string>([
   'store',
   'lifetime',
@@ -148,160 +153,6 @@ const TOP_KEYS = new Set<string>([
   'trustProxy',
   'clock',
 ])
-const COOKIE_KEYS = new Set<string>([
-  'name',
-  'domain',
-  'path',
-  'httpOnly',
-  'secure',
-  'sameSite',
-  'partitioned',
-  'persist',
-])
-
-function invalid(option: string, message: string): never {
-  throw new SessionError('ERR_OPTIONS', `SessionManager: option ${option} ${message}`)
-}
-
-function checkKeys(given: object, allowed: Set<string>, where: string): void {
-  for (const key of Object.keys(given)) {
-    if (allowed.has(key)) continue
-    const near = nearest(key, [...allowed])
-    invalid(
-      `${where}${key}`,
-      `is not a known option (${near === undefined ? 'check its spelling' : `did you mean ${where}${near}?`})`,
-    )
-  }
-}
-
-function duration(value: unknown, option: string, fallback: number, allowZero: boolean): number {
-  if (value === undefined) return fallback
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (!allowZero && value === 0)
-  ) {
-    invalid(
-      option,
-      `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`,
-    )
-  }
-  return value
-}
-
-// What a wrong option value is, for a message: its type, and a string's text.
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
-  if (typeof value === 'function') return 'a function (a class? pass an instance)'
-  return value === null ? 'null' : `a ${typeof value}`
-}
-
-// A string as the single-quoted literal a user would write.
-function quoted(text: string): string {
-  return `'${text.replace(/[\\']/g, '\\$&')}'`
-}
-
-function byteCount(value: unknown): number {
-  if (value === undefined) return 65_536
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    invalid('maxBytes', `must be a non-negative integer number of bytes, got ${String(value)}`)
-  }
-  return value
-}
-
-function flag(value: unknown, option: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') invalid(option, `must be true or false, got ${String(value)}`)
-  return value
-}
-
-function oneOf<T extends string>(
-  value: unknown,
-  option: string,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  if (value === undefined) return fallback
-  if (!allowed.includes(value as T)) {
-    invalid(
-      option,
-      `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`,
-    )
-  }
-  return value as T
-}
-
-function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
-  if (typeof cookie !== 'object' || cookie === null) invalid('cookie', 'must be an object')
-  checkKeys(cookie, COOKIE_KEYS, 'cookie.')
-  const name = cookie.name ?? 'session'
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    invalid(
-      'cookie.name',
-      `must be a non-empty RFC 6265 token (letters, digits, !#$%&'*+-.^_\`|~), got ${JSON.stringify(name)}`,
-    )
-  }
-  const path = cookie.path ?? '/'
-  if (typeof path !== 'string' || !COOKIE_ATTR.test(path)) {
-    invalid('cookie.path', `must be printable ASCII without ';', got ${JSON.stringify(path)}`)
-  }
-  const domain = cookie.domain === '' ? undefined : cookie.domain
-  if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN.test(domain))) {
-    invalid(
-      'cookie.domain',
-      `must be a host name such as example.com, got ${JSON.stringify(domain)}`,
-    )
-  }
-  const sameSite = cookie.sameSite ?? 'lax'
-  if (sameSite !== false && sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
-    invalid('cookie.sameSite', `must be 'lax', 'strict', 'none' or false, got ${String(sameSite)}`)
-  }
-  const secure = cookie.secure ?? false
-  if (typeof secure !== 'boolean' && secure !== 'auto') {
-    invalid('cookie.secure', `must be true, false or 'auto', got ${String(secure)}`)
-  }
-  // 'auto' leaves Secure off on plain http, where browsers would drop a cookie these rules cover,
-  // so each of them needs Secure always.
-  const auto = secure === 'auto' ? ` ('auto' leaves it off on plain http)` : ''
-  const partitioned = flag(cookie.partitioned, 'cookie.partitioned', false)
-  if (sameSite === 'none' && secure !== true) {
-    invalid(
-      'cookie.sameSite',
-      `'none' needs cookie.secure: true${auto}; browsers reject SameSite=None cookies without Secure`,
-    )
-  }
-  // Browsers honour these prefixes case-insensitively and refuse a cookie that breaks their rules.
-  const lower = name.toLowerCase()
-  if (lower.startsWith('__host-') && (secure !== true || path !== '/' || domain !== undefined)) {
-    invalid(
-      'cookie.name',
-      `"${name}" uses the __Host- prefix, which needs cookie.secure: true${auto}, cookie.path: '/' and no cookie.domain; browsers reject it otherwise`,
-    )
-  }
-  if (lower.startsWith('__secure-') && secure !== true) {
-    invalid(
-      'cookie.name',
-      `"${name}" uses the __Secure- prefix, which needs cookie.secure: true${auto}; browsers reject it otherwise`,
-    )
-  }
-  if (partitioned && secure !== true) {
-    invalid(
-      'cookie.partitioned',
-      `needs cookie.secure: true${auto}; browsers reject Partitioned cookies without Secure`,
-    )
-  }
-  return {
-    name,
-    path,
-    domain,
-    httpOnly: flag(cookie.httpOnly, 'cookie.httpOnly', true),
-    secure,
-    sameSite,
-    partitioned,
-    persist: flag(cookie.persist, 'cookie.persist', true),
-  }
-}
 
 /** SCS's default ErrorFunc: log, then a plain-text 500 with only the headers http.Error sends. */
 export const defaultErrorHandler: ErrorHandler = (err, _req, res) => {

@@ -9,6 +9,7 @@ import type { Backend, StoredSession } from './backend.js'
 import { codecOf } from './backend.js'
 import { dim, formatBytes, formatCount, type Io, label, plain, table } from './format.js'
 import { HELP, usageOf } from './help.js'
+import { importSessions } from './import.js'
 
 /** A mistake in how the command was called: exit code 2, with a message naming the argument. */
 export class UsageError extends Error {
@@ -397,51 +398,7 @@ const COMMAND_RUNNERS: Record<Command, (context: Context) => Promise<number>> = 
     return 0
   },
 
-  async import({ backend, io, values }) {
-    const counts = { written: 0, skipped: 0, expired: 0 }
-    let line = 0
-    for await (const text of io.lines()) {
-      line++
-      if (text.trim() === '') continue
-      const session = parseLine(text, line)
-      if (session.expiresAt.getTime() <= Date.now()) {
-        counts.expired++
-        continue
-      }
-      if (await backend.write(session, values.replace === true)) counts.written++
-      else counts.skipped++
-    }
-    if (values.json === true) io.out(JSON.stringify(counts))
-    else {
-      io.out(
-        `imported ${formatCount(counts.written)}, skipped ${formatCount(counts.skipped)} already there${values.replace === true ? '' : ' (--replace overwrites them)'}, ${formatCount(counts.expired)} expired`,
-      )
-    }
-    return 0
+  import({ backend, io, values }) {
+    return importSessions(backend, io, values.replace === true, values.json === true)
   },
-}
-
-// One line of `export`'s output; a line that is not one stops the import, naming the line.
-function parseLine(text: string, line: number): StoredSession {
-  let row: unknown
-  try {
-    row = JSON.parse(text)
-  } catch {
-    throw new Error(`line ${line} is not JSON; nothing after it was imported`)
-  }
-  const { key, expiresAt, data, owner } = (row ?? {}) as Record<string, unknown>
-  const expiry = typeof expiresAt === 'string' ? new Date(expiresAt) : new Date(Number.NaN)
-  if (
-    typeof key !== 'string' ||
-    key === '' ||
-    typeof data !== 'string' ||
-    Number.isNaN(expiry.getTime())
-  ) {
-    throw new Error(
-      `line ${line} lacks key, expiresAt or data (as sessionkit export writes them); nothing after it was imported`,
-    )
-  }
-  const session: StoredSession = { key, data: Buffer.from(data, 'base64'), expiresAt: expiry }
-  if (typeof owner === 'string') session.owner = owner
-  return session
 }
