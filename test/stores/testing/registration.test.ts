@@ -49,7 +49,7 @@ describe('describeStoreConformance registration', () => {
   })
 
   it('registers the fast-check property as skipped, saying to install fast-check, when it cannot be found', async () => {
-    vi.doMock('../../src/testing/optional.ts', () => ({ installed: () => false }))
+    vi.doMock('../../../src/testing/optional.ts', () => ({ installed: () => false }))
     const { describeStoreConformance } = await import('../../../src/testing/index.ts')
     const { runner, registered } = recordingRunner()
     describeStoreConformance(runner, 'MemoryStore', MemoryStore, () => ({
