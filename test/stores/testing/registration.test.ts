@@ -26,7 +26,7 @@ function recordingRunner() {
 
 describe('describeStoreConformance registration', () => {
   afterEach(() => {
-    vi.doUnmock('../../src/testing/optional.ts')
+    vi.doUnmock('../../../src/testing/optional.ts')
     vi.resetModules()
   })
 
