@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { typecheckFolder } from '../helpers/typecheck.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
@@ -17,33 +17,7 @@ describe('README code blocks', () => {
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(dir, { recursive: true })
     for (const [i, code] of blocks.entries()) writeFileSync(join(dir, `block-${i + 1}.ts`), code)
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2023',
-          lib: ['ES2023', 'DOM'],
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          skipLibCheck: true,
-          noEmit: true,
-          types: ['node'],
-        },
-        include: ['*.ts'],
-      }),
-    )
-    let output = ''
-    try {
-      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], {
-        cwd: root,
-        encoding: 'utf8',
-        stdio: 'pipe',
-      })
-    } catch (err) {
-      output = String((err as { stdout?: string }).stdout ?? err)
-    }
+    const output = typecheckFolder(root, dir, ['ES2023', 'DOM'])
     expect(output).toBe('')
   }, 60_000)
 })

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { typecheckFolder } from '../../helpers/typecheck.ts'
 import { runNodeTest } from './node-test.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
@@ -31,33 +31,7 @@ describe('docs/stores.md, Writing a store', () => {
   })
 
   it('type-checks as printed, strict, against the package', () => {
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2023',
-          lib: ['ES2023'],
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          skipLibCheck: true,
-          noEmit: true,
-          types: ['node'],
-        },
-        include: ['*.ts'],
-      }),
-    )
-    let output = ''
-    try {
-      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], {
-        cwd: root,
-        encoding: 'utf8',
-        stdio: 'pipe',
-      })
-    } catch (err) {
-      output = String((err as { stdout?: string }).stdout ?? err)
-    }
+    const output = typecheckFolder(root, dir, ['ES2023'])
     expect(output).toBe('')
   }, 60_000)
 
