@@ -72,7 +72,7 @@ export class MemoryStore
     this.#clock = options.clock ?? Date.now
     this.#cleanup = new CleanupTimer(
       interval,
-      () => this.deleteExpired(),
+      () => this.#removeExpired(),
       (err) => console.error('sessionkit: MemoryStore cleanup failed:', err),
     )
   }
@@ -177,8 +177,16 @@ export class MemoryStore
     return out
   }
 
-  /** Removes every expired entry now and returns how many sessions it removed; the timer calls this. */
+  /**
+   * Removes every expired entry now and returns how many sessions it removed, telling `onExpired`
+   * listeners; the timer calls it too.
+   */
   deleteExpired(): number {
+    // The sweep is synchronous, so the kit hands its count back as it is.
+    return this.#cleanup.sweep() as number
+  }
+
+  #removeExpired(): number {
     const now = this.#clock()
     let count = 0
     for (const [key, entry] of this.#items) {
@@ -192,7 +200,7 @@ export class MemoryStore
     return count
   }
 
-  /** Calls `listener` with the number of expired entries each timed sweep removed (see `Store#onExpired`). */
+  /** Calls `listener` with the number of expired entries each sweep removed (see `ExpiryEventsStore`). */
   onExpired(listener: (count: number) => void): void {
     this.#cleanup.onExpired(listener)
   }

@@ -58,18 +58,38 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   let stop = async (): Promise<void> => {}
   if (toStart.length > 0) {
-    const servers = await startThrowawayServers(toStart)
-    // Also on an exit that skips the teardown (an error in another global setup, a second Ctrl-C).
-    const onExit = (): void => servers.stopNow()
-    process.once('exit', onExit)
-    stop = async () => {
-      process.off('exit', onExit)
-      await servers.stop()
+    let servers: Awaited<ReturnType<typeof startThrowawayServers>> | undefined
+    try {
+      servers = await startThrowawayServers(toStart)
+    } catch (err) {
+      // A server that will not start (initdb refused, no free port) is one that is missing: its
+      // suites skip saying why, and the rest of the run goes on.
+      const why = `the throwaway servers did not start (${firstLine(err)})`
+      for (const service of toStart) {
+        states[service] = { missing: `${why} and ${VARIABLES[service]} is not set` }
+      }
     }
-    for (const service of toStart) states[service] = { url: servers.urls[service] as string }
-    console.log(
-      `sessionkit tests: started throwaway ${list(toStart.map((s) => LABELS[s]))} servers in ${servers.dir} (${toStart.map((s) => servers.urls[s]).join(' ')}); they stop when the run ends`,
-    )
+    if (servers !== undefined) {
+      const started = servers
+      // Also on an exit that skips the teardown (an error in another global setup, a second
+      // Ctrl-C); an exit handler must not throw, so a server left running is reported.
+      const onExit = (): void => {
+        try {
+          started.stopNow()
+        } catch (err) {
+          console.error(`sessionkit tests: ${firstLine(err)}`)
+        }
+      }
+      process.once('exit', onExit)
+      stop = async () => {
+        process.off('exit', onExit)
+        await started.stop()
+      }
+      for (const service of toStart) states[service] = { url: started.urls[service] as string }
+      console.log(
+        `sessionkit tests: started throwaway ${list(toStart.map((s) => LABELS[s]))} servers in ${started.dir} (${toStart.map((s) => started.urls[s]).join(' ')}); they stop when the run ends`,
+      )
+    }
   }
 
   // One line for the whole run; each skipped suite's name repeats its own reason.
@@ -113,4 +133,9 @@ function list(words: string[]): string {
   return words.length < 2
     ? words.join('')
     : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  return text.split('\n').find((line) => line.trim() !== '') ?? text
 }

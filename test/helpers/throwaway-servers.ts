@@ -153,14 +153,14 @@ function services(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
  */
 export async function startThrowawayServers(wanted: Service[]): Promise<ThrowawayServers> {
   const taken = new Set<number>()
-  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-services-'))
-  const env = {
-    ...process.env,
-    SESSIONKIT_SERVICES_DIR: dir,
+  // Ports first: a failure to find them leaves no folder behind.
+  const ports = {
     SESSIONKIT_PG_PORT: String(await freePorts(1, false, taken)),
     SESSIONKIT_REDIS_PORT: String(await freePorts(1, false, taken)),
     SESSIONKIT_REDIS_CLUSTER_PORT: String(await freePorts(6, true, taken)),
   }
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-services-'))
+  const env = { ...process.env, SESSIONKIT_SERVICES_DIR: dir, ...ports }
   let stopped = false
   const check = (run: Run, left: number[]): void => {
     if (run.status !== 0 || left.length > 0 || existsSync(dir)) {

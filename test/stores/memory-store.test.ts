@@ -5,17 +5,23 @@ import { describeStoreConformance } from '../../src/testing/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 
-describeStoreConformance(vitest, 'MemoryStore', MemoryStore, async () => {
-  const store = new MemoryStore({ cleanupInterval: 0 })
-  return {
-    store,
-    reset: async () => {
-      for (const key of (await store.all()).keys()) await store.delete(key)
-      store.deleteExpired()
-    },
-    close: () => store.close(),
-  }
-})
+describeStoreConformance(
+  vitest,
+  'MemoryStore',
+  MemoryStore,
+  async () => {
+    const store = new MemoryStore({ cleanupInterval: 0 })
+    return {
+      store,
+      reset: async () => {
+        for (const key of (await store.all()).keys()) await store.delete(key)
+        store.deleteExpired()
+      },
+      close: () => store.close(),
+    }
+  },
+  { sweep: (store) => store.deleteExpired() },
+)
 
 describe('MemoryStore (SCS memstore tests)', () => {
   it('finds an item until its expiry and not after it (TestExpiry)', async () => {

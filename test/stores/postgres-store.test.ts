@@ -26,21 +26,27 @@ describe.skipIf(url === undefined)(named('PostgreSQL', 'postgres', url), () => {
   // Read only inside hooks and tests: this body also runs (to name the skipped tests) without one.
   const pgUrl = url as string
   // Each file uses its own tables, so test files running in parallel never share rows.
-  describeStoreConformance(vitest, 'PostgresStore', PostgresStore, async () => {
-    const pool = newPool(pgUrl)
-    const store = new PostgresStore(pool, { cleanupInterval: 0, tableName: 'contract_sessions' })
-    await store.ready()
-    return {
-      store,
-      reset: async () => {
-        await pool.query('TRUNCATE TABLE contract_sessions')
-      },
-      close: async () => {
-        store.close()
-        await pool.end()
-      },
-    }
-  })
+  describeStoreConformance(
+    vitest,
+    'PostgresStore',
+    PostgresStore,
+    async () => {
+      const pool = newPool(pgUrl)
+      const store = new PostgresStore(pool, { cleanupInterval: 0, tableName: 'contract_sessions' })
+      await store.ready()
+      return {
+        store,
+        reset: async () => {
+          await pool.query('TRUNCATE TABLE contract_sessions')
+        },
+        close: async () => {
+          store.close()
+          await pool.end()
+        },
+      }
+    },
+    { sweep: (store) => store.deleteExpired() },
+  )
 
   describe('PostgresStore (SCS postgresstore tests)', () => {
     let pool: pg.Pool

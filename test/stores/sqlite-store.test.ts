@@ -37,23 +37,29 @@ async function storeError(p: Promise<unknown>): Promise<StoreError & { sqlite: s
 
 for (const { driver, skip, title } of SQLITE_DRIVERS) {
   describe.skipIf(skip)(`SQLiteStore on ${title}`, () => {
-    describeStoreConformance(vitest, `SQLiteStore on ${driver}`, SQLiteStore, async () => {
-      const tmp = tempDir()
-      const db = connect(driver, tmp.file)
-      db.pragma('journal_mode = WAL')
-      const store = new SQLiteStore(db, { cleanupInterval: 0 })
-      return {
-        store,
-        reset: async () => {
-          db.exec('DELETE FROM sessions')
-        },
-        close: () => {
-          store.close()
-          db.close()
-          tmp.remove()
-        },
-      }
-    })
+    describeStoreConformance(
+      vitest,
+      `SQLiteStore on ${driver}`,
+      SQLiteStore,
+      async () => {
+        const tmp = tempDir()
+        const db = connect(driver, tmp.file)
+        db.pragma('journal_mode = WAL')
+        const store = new SQLiteStore(db, { cleanupInterval: 0 })
+        return {
+          store,
+          reset: async () => {
+            db.exec('DELETE FROM sessions')
+          },
+          close: () => {
+            store.close()
+            db.close()
+            tmp.remove()
+          },
+        }
+      },
+      { sweep: (store) => store.deleteExpired() },
+    )
 
     // Each test gets a fresh file with Go's schema, as sqlite3store_test.go recreates it.
     let tmp: ReturnType<typeof tempDir>

@@ -25,8 +25,9 @@ export type Sweep = (stopping: () => boolean) => number | Promise<number>
 
 /**
  * The cleanup lifecycle every sweeping store shares: an unref'd timer that never keeps the
- * process alive, one sweep at a time (a call while one runs joins it), the counts reported to
- * `onExpired` listeners, a failed timed sweep handed to `onError` (the timer keeps running), and
+ * process alive, one sweep at a time (a call while one runs joins it, a tick skips), each sweep's
+ * count reported once to `onExpired` listeners, a failed timed sweep handed to `onError` (the
+ * timer keeps running), and
  * a `stop()` that ends a timed sweep after its current batch and resolves once no sweep runs.
  */
 export class CleanupTimer {
@@ -50,11 +51,19 @@ export class CleanupTimer {
 
   /** Runs a sweep now, or joins the one running; resolves how many sessions it removed. */
   run(): Promise<number> {
-    const outcome = this.#running ?? this.#start()
+    const outcome = this.sweep()
     return typeof outcome === 'number' ? Promise.resolve(outcome) : outcome
   }
 
-  /** Calls `listener` with the count of each timed sweep that removed something. */
+  /**
+   * {@link run} for a store whose sweep is synchronous (in memory): the count as it is, with no
+   * promise; an asynchronous sweep's promise otherwise.
+   */
+  sweep(): number | Promise<number> {
+    return this.#running ?? this.#start()
+  }
+
+  /** Calls `listener` with the count of each sweep (timed or called) that removed something. */
   onExpired(listener: (count: number) => void): void {
     this.#expired.add(listener)
   }
@@ -75,7 +84,8 @@ export class CleanupTimer {
     )
   }
 
-  // A sweep that finishes synchronously (in memory) is reported at once, as it ran.
+  // Every sweep reports its count once, when it ends; one that finishes synchronously (in
+  // memory) reports at once, as it ran.
   #start(): number | Promise<number> {
     this.#stopping = false
     let outcome: number | Promise<number>
@@ -87,26 +97,28 @@ export class CleanupTimer {
     }
     if (typeof outcome === 'number') {
       this.#timed = false
+      this.#expired.report(outcome)
       return outcome
     }
-    const running = outcome.finally(() => {
-      this.#running = undefined
-      this.#timed = false
-    })
+    const running = outcome
+      .then((count) => {
+        this.#expired.report(count)
+        return count
+      })
+      .finally(() => {
+        this.#running = undefined
+        this.#timed = false
+      })
     this.#running = running
     return running
   }
 
   #tick(): void {
-    // A sweep a caller started is joined, and stays the caller's.
-    if (this.#running === undefined) this.#timed = true
-    const outcome = this.#running ?? this.#start()
-    if (typeof outcome === 'number') this.#expired.report(outcome)
-    else
-      outcome.then(
-        (count) => this.#expired.report(count),
-        (err: unknown) => this.#fail(err),
-      )
+    // A sweep still running (the last tick's, or one a caller started) reports itself.
+    if (this.#running !== undefined) return
+    this.#timed = true
+    const outcome = this.#start()
+    if (typeof outcome !== 'number') outcome.catch((err: unknown) => this.#fail(err))
   }
 
   #fail(err: unknown): void {

@@ -264,7 +264,7 @@ export class SQLiteStore
     return this.#cleanup.run()
   }
 
-  /** Calls `listener` with the number of expired sessions each timed cleanup removed (see `Store#onExpired`). */
+  /** Calls `listener` with the number of expired sessions each cleanup (timed or `deleteExpired()`) removed (see `ExpiryEventsStore`). */
   onExpired(listener: (count: number) => void): void {
     this.#cleanup.onExpired(listener)
   }
