@@ -6,7 +6,7 @@ export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const COOKIE_ATTR = /^[\u0021-\u003a\u003c-\u007e]*$/
 const DOMAIN =
   /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
-const COOKIE_KEYS = new Set<string>([
+const COOKIE_KEYS: readonly string[] = [
   'name',
   'domain',
   'path',
@@ -15,7 +15,7 @@ const COOKIE_KEYS = new Set<string>([
   'sameSite',
   'partitioned',
   'persist',
-])
+]
 
 /** The `cookie` option with its defaults, validated, naming the option at fault. */
 export function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {

@@ -29,3 +29,14 @@ function distance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0
 }
+
+/** The first key of `given` not in `known`, with the nearest known name when it looks like a typo. */
+export function unknownKey(
+  given: object,
+  known: readonly string[],
+): { key: string; near: string | undefined } | undefined {
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key)) return { key, near: nearest(key, known) }
+  }
+  return undefined
+}

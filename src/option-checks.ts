@@ -1,20 +1,19 @@
 import { SessionError } from './errors.js'
-import { nearest } from './nearest.js'
+import { unknownKey } from './nearest.js'
 
 export function invalid(option: string, message: string): never {
   throw new SessionError('ERR_OPTIONS', `SessionManager: option ${option} ${message}`)
 }
 
 /** Throws ERR_OPTIONS for a key of `given` not in `allowed`, naming the nearest known one. */
-export function checkKeys(given: object, allowed: Set<string>, where: string): void {
-  for (const key of Object.keys(given)) {
-    if (allowed.has(key)) continue
-    const near = nearest(key, [...allowed])
-    invalid(
-      `${where}${key}`,
-      `is not a known option (${near === undefined ? 'check its spelling' : `did you mean ${where}${near}?`})`,
-    )
-  }
+export function checkKeys(given: object, allowed: readonly string[], where: string): void {
+  const unknown = unknownKey(given, allowed)
+  if (unknown === undefined) return
+  const { key, near } = unknown
+  invalid(
+    `${where}${key}`,
+    `is not a known option (${near === undefined ? 'check its spelling' : `did you mean ${where}${near}?`})`,
+  )
 }
 
 /** A duration option in ms, or its default; ERR_OPTIONS naming it otherwise. */

@@ -18,7 +18,7 @@ import {
 } from './option-checks.js'
 import type { SessionData, SessionKey } from './session.js'
 import type { Store } from './store.js'
-import { isOwnerIndexStore, storeCapabilities } from './store.js'
+import { capabilitiesOf, isOwnerIndexStore, storeCapabilities } from './store.js'
 
 /**
  * Handles a session error on node:http and Express (a store failure, undecodable data): it must
@@ -133,7 +133,7 @@ export interface ResolvedOptions {
   clock: () => number
 }
 
-const TOP_KEYS = new Set<string>([
+const TOP_KEYS: readonly string[] = [
   'store',
   'lifetime',
   'idleTimeout',
@@ -152,7 +152,7 @@ const TOP_KEYS = new Set<string>([
   'bridge',
   'trustProxy',
   'clock',
-])
+]
 
 /** SCS's default ErrorFunc: log, then a plain-text 500 with only the headers http.Error sends. */
 export const defaultErrorHandler: ErrorHandler = (err, _req, res) => {
@@ -204,9 +204,8 @@ export function resolveOptions<Data extends object>(
     invalid('owner', `must be the name of a data key, got ${JSON.stringify(owner)}`)
   }
   if (owner !== undefined && store !== undefined && !isOwnerIndexStore(store)) {
-    const missing = storeCapabilities.ownerIndex.find(
-      (method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function',
-    )
+    const started = capabilitiesOf(store).partial.find((p) => p.capability === 'ownerIndex')
+    const missing = started?.missing[0] ?? storeCapabilities.ownerIndex[0]
     invalid(
       'owner',
       `needs a store with an owner index; ${store.constructor.name} has no ${missing}()`,

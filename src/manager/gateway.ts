@@ -10,7 +10,6 @@ import type {
   OwnedSession,
   OwnerIndexStore,
   Store,
-  StoreCapability,
   TouchStore,
 } from '../store.js'
 import {
@@ -59,24 +58,6 @@ export class StoreGateway {
     this.#owners = isOwnerIndexStore(store) ? store : undefined
     this.#listing = isIterableStore(store) ? store : undefined
     this.#expiry = isExpiryEventsStore(store) ? store : undefined
-  }
-
-  /** True when the store implements `capability`. */
-  has(capability: StoreCapability): boolean {
-    switch (capability) {
-      case 'touch':
-        return this.#touch !== undefined
-      case 'compareAndSet':
-        return this.#cas !== undefined
-      case 'ending':
-        return this.#ending !== undefined
-      case 'ownerIndex':
-        return this.#owners !== undefined
-      case 'listing':
-        return this.#listing !== undefined
-      case 'expiryEvents':
-        return this.#expiry !== undefined
-    }
   }
 
   /** True when an unchanged session's expiry can move without rewriting its data. */

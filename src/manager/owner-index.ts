@@ -102,7 +102,8 @@ export class OwnerIndex<Data extends object> {
   }
 
   async #owned(owner: Owner): Promise<OwnedSession[]> {
-    if (this.#ownerKey === undefined || !this.#gateway.has('ownerIndex')) {
+    // The manager's options refuse `owner` with a store that has no owner index.
+    if (this.#ownerKey === undefined) {
       throw new SessionError(
         'ERR_OPTIONS',
         'SessionManager: listing and revoking by owner needs the owner option (the data key that owns a session) and a store with an owner index',

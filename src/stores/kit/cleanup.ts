@@ -4,14 +4,19 @@ import { ExpiredListeners } from '../../expired.js'
 const MAX_INTERVAL = 2_147_483_647
 
 /**
- * A store's `cleanupInterval` option, or its default: a number of ms from 0 (no timer) to
- * 2^31−1; a RangeError naming the store and the option otherwise.
+ * A store's timer interval option (`name`, by default `cleanupInterval`), or its default: a number
+ * of ms from 0 (no timer) to 2^31−1; a RangeError naming the store and the option otherwise.
  */
-export function cleanupInterval(owner: string, value: unknown, fallback: number): number {
+export function cleanupInterval(
+  owner: string,
+  value: unknown,
+  fallback: number,
+  name = 'cleanupInterval',
+): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_INTERVAL) {
     throw new RangeError(
-      `${owner}: cleanupInterval must be a number of ms from 0 to ${MAX_INTERVAL}, got ${String(value)}`,
+      `${owner}: ${name} must be a number of ms from 0 to ${MAX_INTERVAL}, got ${String(value)}`,
     )
   }
   return value

@@ -1,4 +1,4 @@
-import { nearest } from '../../nearest.js'
+import { unknownKey } from '../../nearest.js'
 
 /**
  * Rejects an option object with a key the store does not know, naming it and the nearest known
@@ -10,13 +10,12 @@ export function checkOptionKeys(owner: string, options: unknown, known: readonly
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${owner}: options must be an object, got ${String(options)}`)
   }
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue
-    const near = nearest(key, known)
-    throw new TypeError(
-      `${owner}: unknown option ${JSON.stringify(key)}${near === undefined ? '' : ` (did you mean ${near}?)`}; the options are ${known.join(', ')}`,
-    )
-  }
+  const unknown = unknownKey(options, known)
+  if (unknown === undefined) return
+  const { key, near } = unknown
+  throw new TypeError(
+    `${owner}: unknown option ${JSON.stringify(key)}${near === undefined ? '' : ` (did you mean ${near}?)`}; the options are ${known.join(', ')}`,
+  )
 }
 
 /** A positive integer option (a batch size), or its default; a RangeError naming it otherwise. */

@@ -6,9 +6,6 @@ import { logCleanupError } from './errors.js'
 import { checkTableName, DEFAULT_TABLE } from './sql.js'
 import type { OpenSQLiteStoreOptions, SQLiteStoreOptions } from './types.js'
 
-// Node runs a timer above 2^31-1 ms every 1 ms instead, so such an interval is refused.
-const MAX_INTERVAL = 2_147_483_647
-
 const STORE_OPTION_NAMES = [
   'cleanupInterval',
   'createTable',
@@ -49,19 +46,9 @@ export interface StoreSettings {
  */
 export function storeSettings(owner: string, options: SQLiteStoreOptions): StoreSettings {
   checkOptionKeys(owner, options, STORE_OPTION_NAMES)
-  const fileCheckInterval = options.fileCheckInterval ?? 500
-  if (
-    !Number.isFinite(fileCheckInterval) ||
-    fileCheckInterval < 0 ||
-    fileCheckInterval > MAX_INTERVAL
-  ) {
-    throw new RangeError(
-      `${owner}: fileCheckInterval must be a number of ms from 0 to ${MAX_INTERVAL}, got ${fileCheckInterval}`,
-    )
-  }
   return {
     cleanupInterval: cleanupInterval(owner, options.cleanupInterval, 300_000),
-    fileCheckInterval,
+    fileCheckInterval: cleanupInterval(owner, options.fileCheckInterval, 500, 'fileCheckInterval'),
     cleanupBatchSize: positiveInteger(owner, 'cleanupBatchSize', options.cleanupBatchSize, 200),
     busyTimeout: nonNegativeInteger(owner, 'busyTimeout', options.busyTimeout, 0),
     tableName: checkTableName(options.tableName ?? DEFAULT_TABLE),
