@@ -11,10 +11,10 @@ import {
   expressSessionBridge,
 } from '../../src/bridges/express-session.ts'
 import { SessionManager } from '../../src/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { connectSqlite3Missing } from '../helpers/connect-sqlite3.ts'
 import { listen, newApp, type OldStore, oldApp, SECRETS } from '../helpers/express-session-apps.ts'
 import { named, serviceUrl } from '../helpers/services.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const require = createRequire(import.meta.url)
 

@@ -8,10 +8,10 @@ import {
   openSQLiteStore,
   type SQLiteStore,
 } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import type { TestApp } from '../helpers/adapter-suite.ts'
 import { FETCH_SERVER, type FetchHandler, serveFetch } from '../helpers/serve-fetch.ts'
 import { connect, RUNTIME } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 type Data = { message: string }
 

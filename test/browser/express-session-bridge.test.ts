@@ -5,9 +5,9 @@ import type { Browser } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openSQLiteStore } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { connectSqlite3Missing } from '../helpers/connect-sqlite3.ts'
 import { listen, newApp, type OldStore, oldApp } from '../helpers/express-session-apps.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 import { CHROMIUM, hasChromium, LAUNCH } from './helpers.ts'
 
 const require = createRequire(import.meta.url)

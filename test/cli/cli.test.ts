@@ -12,11 +12,11 @@ import { PostgresStore } from '../../src/stores/postgres/index.ts'
 import { RedisStore } from '../../src/stores/redis/index.ts'
 import { openSQLiteStore } from '../../src/stores/sqlite/index.ts'
 import { hashToken } from '../../src/token.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { BIN, cli, cliClosingAfter, jsonLines, type Result } from '../helpers/cli.ts'
 import { connectCluster } from '../helpers/redis-cluster.ts'
 import { named, serviceUrl } from '../helpers/services.ts'
 import { connect, DEFAULT_DRIVER } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 // A command's JSON output; a failed command fails here with its own message.
 function parsed(result: Result): Record<string, unknown> {

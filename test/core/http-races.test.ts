@@ -9,9 +9,9 @@ import { MemoryStore, type RefusedReason, SessionManager, type Store } from '../
 import { PostgresStore } from '../../src/stores/postgres/index.ts'
 import { RedisStore } from '../../src/stores/redis/index.ts'
 import { openSQLiteStore } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { Client, serve, type TestServer, tokenOf } from '../helpers/http.ts'
 import { named, serviceUrl } from '../helpers/services.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 type Data = Record<string, string>
 

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { fixtureEnv, SQLITE_DRIVERS, TS_SPAWN_ARGV } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/sqlite-exit.ts', import.meta.url))
 

@@ -8,10 +8,10 @@ import {
   MemoryStore,
   SessionManager,
 } from '../../src/index.ts'
+import { enc } from '../helpers/bytes.ts'
 import { failingStore, RecordingStore } from '../helpers/stores.ts'
 
 const HOUR = 3600_000
-const enc = (s: string) => new TextEncoder().encode(s)
 
 function setup(options: SessionManagerOptions = {}) {
   let now = Date.parse('2024-01-02T15:04:05.000Z')

@@ -2,8 +2,7 @@ import * as vitest from 'vitest'
 import { describe, expect, it, vi } from 'vitest'
 import { MemoryStore } from '../../src/index.ts'
 import { describeStoreConformance } from '../../src/testing/index.ts'
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+import { enc } from '../helpers/bytes.ts'
 
 describeStoreConformance(
   vitest,

@@ -12,6 +12,7 @@ import {
   RedisStore,
 } from '../../src/stores/redis/index.ts'
 import { describeStoreConformance } from '../../src/testing/index.ts'
+import { enc } from '../helpers/bytes.ts'
 import { cli, jsonLines } from '../helpers/cli.ts'
 import { Client, serve } from '../helpers/http.ts'
 import {
@@ -23,7 +24,6 @@ import {
 } from '../helpers/redis-cluster.ts'
 import { named, serviceUrl } from '../helpers/services.ts'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : new TextDecoder().decode(b)
 const inMinutes = (m: number): Date => new Date(Date.now() + m * 60_000)

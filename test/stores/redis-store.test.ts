@@ -6,10 +6,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../../src/index.ts'
 import { type IORedisClient, RedisStore } from '../../src/stores/redis/index.ts'
 import { describeStoreConformance } from '../../src/testing/index.ts'
+import { enc } from '../helpers/bytes.ts'
 import { freePort } from '../helpers/http.ts'
 import { named, serviceUrl } from '../helpers/services.ts'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : new TextDecoder().decode(b)
 const inMinutes = (m: number): Date => new Date(Date.now() + m * 60_000)

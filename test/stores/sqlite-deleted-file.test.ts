@@ -6,14 +6,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { StoreError } from '../../src/index.ts'
 import { openSQLiteStore, SQLiteStore } from '../../src/stores/sqlite/index.ts'
 import type { HttpFixtureMessage } from '../fixtures/sqlite-http.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
+import { enc, inMs } from '../helpers/bytes.ts'
 import { connect, fixtureEnv, SQLITE_DRIVERS, TS_EXEC_ARGV } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const SERVER = fileURLToPath(new URL('../fixtures/sqlite-http.ts', import.meta.url))
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : new TextDecoder().decode(b)
-const inMs = (ms: number): Date => new Date(Date.now() + ms)
 const GONE =
   /the database file ".*sessions\.db" was deleted or replaced while the store had it open/
 // The in-process tests check every 20 ms; the load test keeps the default (500 ms).

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest'
 import type { StoreError } from '../../src/index.ts'
 import { sqliteCode } from '../../src/stores/sqlite/errors.ts'
 import { openSQLiteStore } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { fixtureEnv, SQLITE_DRIVERS, TS_EXEC_ARGV } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const LOCKER = fileURLToPath(new URL('../fixtures/sqlite-locker.ts', import.meta.url))
 const inHour = () => new Date(Date.now() + 3_600_000)

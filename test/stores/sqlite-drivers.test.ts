@@ -7,11 +7,11 @@ import {
   openSQLiteStore,
   type SQLiteDriverName,
 } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
+import { enc } from '../helpers/bytes.ts'
 import { connect, RUNTIME, SQLITE_DRIVERS } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const drivers = SQLITE_DRIVERS.filter((d) => !d.skip).map((d) => d.driver)
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const at = (iso: string): Date => new Date(iso)
 const versions = process.versions as { bun?: string; deno?: string }
 // Tests that mean nothing on this runtime are not registered (rather than counted as skipped).

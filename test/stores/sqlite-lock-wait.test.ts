@@ -6,12 +6,12 @@ import { loadAndSave } from '../../src/adapters/node.ts'
 import { SessionManager, type StoreError } from '../../src/index.ts'
 import { sqliteCode } from '../../src/stores/sqlite/errors.ts'
 import { openSQLiteStore, type SQLiteStore } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
+import { enc } from '../helpers/bytes.ts'
 import { Client, serve } from '../helpers/http.ts'
 import { fixtureEnv, SQLITE_DRIVERS, TS_EXEC_ARGV } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const LOCKER = fileURLToPath(new URL('../fixtures/sqlite-locker.ts', import.meta.url))
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined) =>
   b === undefined ? undefined : new TextDecoder().decode(b)
 const inMinutes = (m: number): Date => new Date(Date.now() + m * 60_000)

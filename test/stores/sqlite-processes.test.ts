@@ -2,9 +2,9 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openSQLiteStore, type SQLiteDriverName } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import type { WorkerMessage } from '../fixtures/sqlite-worker.ts'
 import { connect, fixtureEnv, SQLITE_DRIVERS, TS_EXEC_ARGV } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const WORKER = fileURLToPath(new URL('../fixtures/sqlite-worker.ts', import.meta.url))
 type Done = Extract<WorkerMessage, { type: 'done' }>

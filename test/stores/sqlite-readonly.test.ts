@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process'
 import { chmodSync, chownSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { connect, fixtureEnv, SQLITE_DRIVERS, TS_SPAWN_ARGV } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/sqlite-readonly.ts', import.meta.url))
 // Root reads and writes any file, so under root (CI) the script runs as `nobody`.

@@ -11,13 +11,12 @@ import {
   type SQLiteStoreOptions,
 } from '../../src/stores/sqlite/index.ts'
 import { describeStoreConformance } from '../../src/testing/index.ts'
-import { GO_SQL, goFormat, tempDir } from '../fixtures/sqlite-temp.ts'
+import { enc, inMs } from '../helpers/bytes.ts'
 import { connect, SQLITE_DRIVERS, type TestDatabase } from '../helpers/sqlite-drivers.ts'
+import { GO_SQL, goFormat, tempDir } from '../helpers/sqlite-temp.ts'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : new TextDecoder().decode(b)
-const inMs = (ms: number): Date => new Date(Date.now() + ms)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const SCHEMA = [
   'CREATE TABLE sessions (token TEXT PRIMARY KEY, data BLOB NOT NULL, expiry REAL NOT NULL)',

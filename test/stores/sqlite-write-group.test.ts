@@ -6,13 +6,12 @@ import { WriteGroup } from '../../src/stores/sqlite/batch.ts'
 import { sqliteCode } from '../../src/stores/sqlite/errors.ts'
 import type { SQLiteDatabase, SQLiteValue } from '../../src/stores/sqlite/index.ts'
 import { openSQLiteStore, SQLiteStore } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
+import { enc, inMs } from '../helpers/bytes.ts'
 import { connect, SQLITE_DRIVERS } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : new TextDecoder().decode(b)
-const inMs = (ms: number): Date => new Date(Date.now() + ms)
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
 for (const { driver, skip, title } of SQLITE_DRIVERS) {

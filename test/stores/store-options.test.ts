@@ -11,8 +11,8 @@ import {
   SQLiteStore,
   type SQLiteStoreOptions,
 } from '../../src/stores/sqlite/index.ts'
-import { tempDir } from '../fixtures/sqlite-temp.ts'
 import { DEFAULT_DRIVER } from '../helpers/sqlite-drivers.ts'
+import { tempDir } from '../helpers/sqlite-temp.ts'
 
 // Option objects built at run time, as from a config file: the types do not catch a typo there.
 type Options = Record<string, unknown>
