@@ -1,10 +1,13 @@
 import { Worker } from 'node:worker_threads'
 import { type SQLiteDriverName, workerModule, workerOpenSource } from './driver.js'
+import type { FileId } from './file-watch.js'
 
 /** Where and how often a checkpoint thread works. */
 export interface CheckpointerOptions {
   /** The database file. */
   path: string
+  /** The file the main connection opened at `path`; the thread opens nothing else. */
+  file?: FileId
   /** The binding the thread opens its own connection with (the main connection's). */
   driver: SQLiteDriverName
   /** How often the thread runs a PASSIVE WAL checkpoint, in ms. */
@@ -50,7 +53,25 @@ const MAX_BACKOFF_TICKS = 64
 const PINNED_AFTER = 4
 const workerSource = (driver: SQLiteDriverName): string => `
 const { parentPort, workerData } = require('node:worker_threads')
+const { statSync } = require('node:fs')
+// The thread opens the path after the main connection did; a file moved over the path meanwhile
+// would take the old file's WAL, still beside it, for its own and replay it. It ends instead (the
+// main thread takes checkpointing back), before and after opening.
+const samePath = () => {
+  if (workerData.file === undefined) return true
+  try {
+    const info = statSync(workerData.path, { bigint: true })
+    return String(info.dev) === workerData.file.dev && String(info.ino) === workerData.file.ino
+  } catch {
+    return false
+  }
+}
+if (!samePath()) throw new Error('the database file was replaced before the checkpoint thread opened it')
 const db = ${workerOpenSource(driver)}
+if (!samePath()) {
+  db.close()
+  throw new Error('the database file was replaced while the checkpoint thread opened it')
+}
 db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeout)
 db.exec('PRAGMA synchronous = NORMAL')
 // RESTART holds the write lock while it waits for readers; another process's long read must
@@ -139,6 +160,10 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
     eval: true,
     workerData: {
       path: options.path,
+      file:
+        options.file === undefined
+          ? undefined
+          : { dev: String(options.file.dev), ino: String(options.file.ino) },
       interval: options.interval,
       busyTimeout: options.busyTimeout,
       walLimitPages: options.walLimitPages,

@@ -32,6 +32,8 @@ export type OwnerStatements = {
  */
 export class Connection {
   #db: SQLiteDatabase
+  // Closed by release() (or close()), and not yet replaced.
+  #released = false
   readonly #table: string
   readonly #createTable: boolean
   #statements: Statements | undefined
@@ -106,15 +108,34 @@ export class Connection {
   replace(db: SQLiteDatabase): void {
     const old = this.#db
     const groups = [this.#statements, this.#ended, this.#owners]
+    const open = !this.#released
     this.#db = db
     this.#statements = undefined
     this.#ended = undefined
     this.#owners = undefined
-    close(old, groups)
+    this.#released = false
+    if (open) close(old, groups)
+  }
+
+  /**
+   * Closes the connection ahead of a {@link Connection#replace}, while no other connection is
+   * open on the path: SQLite deletes a closing database's -wal by its name, which must still be
+   * the old file's and not the new connection's. Idempotent; throws what the driver threw.
+   */
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    const groups = [this.#statements, this.#ended, this.#owners]
+    this.#statements = undefined
+    this.#ended = undefined
+    this.#owners = undefined
+    close(this.#db, groups)
   }
 
   /** Finalizes the statements and closes the connection; throws what the driver threw. */
   close(): void {
+    if (this.#released) return
+    this.#released = true
     close(this.#db, [this.#statements, this.#ended, this.#owners])
   }
 }

@@ -37,6 +37,8 @@ export class FileGuard {
   #watch: FileWatch | undefined
   // Why calls fail while the path no longer names the open file; undefined while it does.
   #gone: string | undefined
+  // Every connection to the replaced file is closed, so a new one may open at the path.
+  #oldClosed = true
 
   /** Starts the unref'd check when `interval` is above 0 and the connection is on a file. */
   constructor(options: FileGuardOptions) {
@@ -49,6 +51,26 @@ export class FileGuard {
     const path = this.#opened === undefined ? mainFile(this.#connection.db) : this.#opened.path
     if (path === undefined || fileId(path) === undefined) return
     this.#watch = new FileWatch(path, this.#interval, (same) => this.#checked(same))
+  }
+
+  // Lets go of the old file: its checkpoint thread and the store's connection close now, while
+  // the path names no other open database.
+  #letGo(opened: OpenedFile): void {
+    this.#oldClosed = false
+    const checkpointer = opened.checkpointer
+    checkpointer?.stop()
+    try {
+      this.#connection.release()
+    } catch (err) {
+      this.#report(err)
+    }
+    if (checkpointer === undefined) this.#oldClosed = true
+    else {
+      const closed = (): void => {
+        this.#oldClosed = true
+      }
+      checkpointer.exited.then(closed, closed)
+    }
   }
 
   /** Stops the checks; idempotent. */
@@ -68,10 +90,13 @@ export class FileGuard {
       // Writes still waiting for a lock were never acknowledged: they must not reach it either.
       this.#runner.fail(this.#gone)
       this.#report(new StoreError(`SQLiteStore: ${this.#gone}`))
+      if (this.#opened?.reopen !== undefined) this.#letGo(this.#opened)
       return
     }
     const reopen = this.#opened?.reopen
-    if (reopen === undefined) return
+    // The old file's connections close before a new one opens (a closing connection deletes
+    // the -wal its path names): the checkpoint thread's may still be on its way out.
+    if (reopen === undefined || !this.#oldClosed) return
     let db: SQLiteDatabase
     try {
       // As at open, the schema waits synchronously for another process's lock, once.

@@ -4,7 +4,7 @@ import { assertWritable } from './access.js'
 import { startCheckpointer } from './checkpointer.js'
 import { openSQLiteDatabase, runOnce } from './driver.js'
 import { logCleanupError, toSQLiteStoreError } from './errors.js'
-import { removeStaleSidecars, sidecarIds } from './file-watch.js'
+import { fileId, removeStaleSidecars, sidecarIds } from './file-watch.js'
 import { type DiskPressure, OpenedFile } from './opened.js'
 import { openSettings } from './options.js'
 import { SQLiteStore } from './store.js'
@@ -73,6 +73,7 @@ export function openSQLiteStore(path: string, options: OpenSQLiteStoreOptions = 
       db.exec(`PRAGMA journal_size_limit = ${limitBytes}`)
       const checkpointer = startCheckpointer({
         path: target,
+        file: fileId(target),
         driver,
         interval: 100,
         busyTimeout,
