@@ -456,6 +456,7 @@ async function runFailover(
   let stop = false
   let restart: string | undefined
   let passed = false
+  let healthy: unknown
   const visit = async (id: number): Promise<Sample> => {
     const start = performance.now()
     const res = await (browsers[id] as Client)
@@ -582,19 +583,19 @@ async function runFailover(
     // The killed node comes back as its successor's replica, for the next test. A replica's full
     // resync can take a while on a loaded machine; a failure here must not hide the test's own.
     if (restart !== undefined) admin.start(restart)
-    const healthy = await admin.waitHealthy(45_000).then(
+    healthy = await admin.waitHealthy(45_000).then(
       () => undefined,
       (err: unknown) => err,
     )
     await server.close()
     await close()
     await admin.deleteMatching(prefix)
-    if (healthy !== undefined) {
-      // After a failure its own error stands; after a pass the cluster's state is the failure.
-      if (passed) throw healthy
+    // After a failure its own error stands; after a pass the cluster's state is the failure.
+    if (healthy !== undefined && !passed) {
       console.error(`after the ${name} ${mode} failover: ${String(healthy)}`)
     }
   }
+  if (healthy !== undefined) throw healthy
 }
 
 async function waitFor(condition: () => boolean, ms: number): Promise<void> {
